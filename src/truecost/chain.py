@@ -1,0 +1,194 @@
+"""Runs the stages in order, once on point values or in chunks of Monte Carlo draws.
+
+model -> flops -> perf -> run -> pricing (rental, owned) -> fleet -> lab. Each stage's glue
+reads the scenario and earlier results from a `ChainState`; the formulas are pure, vectorised
+functions in the stage modules, so the same chain runs on scalars and on arrays of draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import fleet, lab, pricing, run
+from .errors import ScenarioError
+from .result import Estimate, ordered
+from .scenario import Scenario, load_raw, validate
+from .state import ChainState
+from .uncertainty import (
+    Distribution,
+    draw,
+    find_distributions,
+    input_streams,
+    iter_chunks,
+    path_str,
+    substitute,
+    summarize_extended,
+)
+
+Path_ = tuple[str | int, ...]
+
+STAGES: tuple[tuple[str, Callable[[ChainState], None]], ...] = (
+    ("model", run.model_stage),
+    ("flops", run.flops_stage),
+    ("perf", run.perf_stage),
+    ("run", run.run_stage),
+    ("pricing.rental", pricing.rental_stage),
+    ("pricing.owned", pricing.owned_stage),
+    ("fleet", fleet.fleet_stage),
+    ("lab", lab.lab_stage),
+)
+
+# Inputs that fix the architecture or the parallel layout: the chain treats them as known.
+_NO_DISTRIBUTIONS: tuple[Path_, ...] = (
+    ("model",),
+    ("training", "seq_len"),
+    ("training", "global_batch"),
+    ("cluster", "parallelism"),
+    ("cluster", "network"),
+    ("cluster", "gpus_per_node"),
+)
+CHUNK = 250_000
+DRAWS_KEPT = 20_000  # thinned samples kept on the result for charts
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated scenario at its point values, with the distributions of its uncertain inputs."""
+
+    raw: dict[str, Any]
+    scenario: Scenario
+    dists: dict[Path_, Distribution]
+
+
+def prepare(source: str | Path | Mapping[str, Any]) -> Prepared:
+    """Read and validate a scenario (preset name, YAML path or dict)."""
+    raw = load_raw(source)
+    try:
+        dists = find_distributions(raw)
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from None
+    for p in dists:
+        for banned in _NO_DISTRIBUTIONS:
+            if p[: len(banned)] == banned:
+                raise ScenarioError(
+                    "a distribution is not supported here: this input fixes the architecture or the "
+                    "parallel layout, which the chain treats as known; give a number",
+                    field=path_str(p),
+                )
+    scn = validate(substitute(raw, {p: d.median for p, d in dists.items()}))
+    if dists:  # a range that reaches an impossible value is an error now, not a NaN later
+        for q in (0.05, 0.95):
+            try:
+                validate(substitute(raw, {p: float(d.ppf(q)) for p, d in dists.items()}))
+            except ScenarioError as exc:
+                raise ScenarioError(f"at the {round(q * 100)}th percentile of its distribution: {exc}") from None
+    return Prepared(raw=raw, scenario=scn, dists=dists)
+
+
+def _leaf(raw: Any, path: Path_) -> Any:
+    for p in path:
+        raw = raw[p]
+    return raw
+
+
+def inject(obj: Any, path: Path_, value: Any) -> Any:
+    """Copy of a frozen scenario with one leaf replaced (no re-validation: arrays allowed)."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(obj, tuple):
+        items = list(obj)
+        items[int(head)] = inject(items[int(head)], rest, value)
+        return tuple(items)
+    return obj.model_copy(update={str(head): inject(getattr(obj, str(head)), rest, value)})
+
+
+def inject_all(scn: Scenario, values: Mapping[Path_, Any]) -> Scenario:
+    for p, v in values.items():
+        scn = inject(scn, p, v)
+    return scn
+
+
+def run_chain(scn: Scenario, point: bool = True, cache: dict[str, Any] | None = None) -> ChainState:
+    state = ChainState(scenario=scn, point=point, cache=cache if cache is not None else {})
+    for _name, stage in STAGES:
+        stage(state)
+    return state
+
+
+def _check_finite(state: ChainState) -> None:
+    for k, v in state.results.items():
+        arr = np.asarray(v, dtype=float)
+        if not np.all(np.isfinite(arr)):
+            raise ScenarioError(f"result {k} is not finite; check the inputs it depends on ({state.formulas.get(k, '')})")
+
+
+def estimate(
+    source: str | Path | Mapping[str, Any],
+    samples: int | None = None,
+    seed: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Estimate:
+    """Run a scenario through the chain.
+
+    source : preset name, YAML path or dict.
+    samples : Monte Carlo trials; None = the point estimate only (each distribution at its median).
+    seed : makes sampling exactly reproducible (0 is a seed).
+    progress : called with (done, total) after each chunk of draws.
+    """
+    if samples is not None and (not isinstance(samples, int | np.integer) or samples < 2):
+        raise ScenarioError(f"expected an integer >= 2, got {samples!r}", field="samples")
+    prep = prepare(source)
+    state = run_chain(prep.scenario)
+    _check_finite(state)
+    for p, d in prep.dists.items():
+        name = path_str(p)
+        spec = _leaf(prep.raw, p)
+        why = f" ({spec['source']})" if isinstance(spec, Mapping) and spec.get("source") else ""
+        for a in state.assumptions:
+            if a.field == name:
+                a.source = f"{a.source}; uncertain: {d.describe()}{why}"
+    point = {k: float(np.asarray(v)) for k, v in state.results.items()}
+    common = dict(
+        scenario=prep.scenario.name,
+        units=state.units,
+        formulas=state.formulas,
+        assumptions=[a.to_dict() for a in state.assumptions],
+        warnings=state.warnings,
+        details=state.details,
+        point=point,
+        inputs=prep.raw,
+    )
+    if samples is None:
+        return Estimate(results=ordered(point), **common)  # type: ignore[arg-type]
+
+    # One random stream per input (keyed by seed and path): results do not depend on the chunk size.
+    streams = input_streams(prep.dists, seed)
+    chunks: dict[str, list[np.ndarray]] = {k: [] for k in state.results}
+    for lo, hi in iter_chunks(int(samples), CHUNK):
+        n = hi - lo
+        scn = inject_all(prep.scenario, draw(prep.dists, n, streams))
+        st = run_chain(scn, point=False, cache=state.cache)
+        for k in chunks:
+            chunks[k].append(np.broadcast_to(np.asarray(st.results[k], dtype=float), (n,)))
+        if progress is not None:
+            progress(hi, int(samples))
+    results: dict[str, Any] = {}
+    extended: dict[str, dict[str, float]] = {}
+    kept: dict[str, np.ndarray] = {}
+    step = max(1, int(samples) // DRAWS_KEPT)
+    for k, parts in chunks.items():
+        x = np.concatenate(parts)
+        if not np.all(np.isfinite(x)):
+            raise ScenarioError(f"result {k} is not finite in some trials; check the input distributions")
+        extended[k] = summarize_extended(x)
+        results[k] = {q: extended[k][q] for q in ("mean", "p5", "p50", "p95")}
+        kept[k] = x[::step].copy()
+    return Estimate(
+        results=ordered(results), samples=int(samples), seed=seed, percentiles=extended, draws=kept, **common
+    )  # type: ignore[arg-type]

@@ -1,0 +1,230 @@
+"""The `truecost` command: a thin layer over the library (every number comes from truecost.*)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from .errors import TruecostError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="truecost: what does it really cost to build this AI model? From one scenario: FLOPs, "
+    "GPU-hours, the rental headline, the owned cost of the run, development cost and the lab's "
+    "total spend, with every assumption sourced.",
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_USER_ERROR = 2
+
+
+def _user_errors(fn: F) -> F:
+    """Bad input -> one paragraph on stderr and exit code 2, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .catalog.schema import UnknownIdError
+
+        try:
+            return fn(*args, **kwargs)
+        except (TruecostError, UnknownIdError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_USER_ERROR) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _print_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, indent=2, allow_nan=False))
+
+
+ScenarioArg = Annotated[str, typer.Argument(help="A preset name (see `truecost presets`) or a path to a YAML scenario.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (the DESIGN.md shape) instead of tables.")]
+SamplesOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--samples",
+        min=2,
+        help="Monte Carlo trials. Each uncertain input is drawn once per trial; the chain runs "
+        "vectorised in chunks of 250,000 trials, so working memory stays bounded (only the "
+        "outputs' samples are kept, 8 bytes per output per trial).",
+    ),
+]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed; the same seed gives exactly the same output.")]
+
+
+@app.command()
+@_user_errors
+def estimate(scenario: ScenarioArg, json_out: JsonOpt = False, samples: SamplesOpt = None, seed: SeedOpt = None) -> None:
+    """Run a scenario through the chain and print every result with its assumptions."""
+    from .chain import estimate as run_estimate
+
+    progress_cb = None
+    bar = None
+    if samples is not None and not json_out and sys.stderr.isatty() and samples >= 500_000:
+        from rich.progress import Progress
+
+        bar = Progress(transient=True)
+        task = bar.add_task("sampling", total=samples)
+        bar.start()
+
+        def progress_cb(done: int, total: int) -> None:
+            bar.update(task, completed=done)
+
+    try:
+        est = run_estimate(scenario, samples=samples, seed=seed, progress=progress_cb)
+    finally:
+        if bar is not None:
+            bar.stop()
+    if json_out:
+        _print_json(est.to_dict())
+        return
+    from .render import estimate_tables, print_renderable
+
+    print_renderable(estimate_tables(est))
+
+
+@app.command()
+@_user_errors
+def presets(json_out: JsonOpt = False) -> None:
+    """List the built-in scenarios."""
+    from .scenario import preset_summaries
+
+    rows = preset_summaries()
+    if json_out:
+        _print_json(rows)
+        return
+    from .render import print_renderable, rows_table
+
+    print_renderable(rows_table(rows, ["id", "name", "description"], "Presets"))
+
+
+@app.command()
+@_user_errors
+def catalog(
+    kind: Annotated[str, typer.Argument(help="hardware | models | runs")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Print a shipped catalog (accelerators, model architectures, published training runs)."""
+    from .catalog import catalog_rows
+
+    rows = catalog_rows(kind)
+    if json_out:
+        _print_json(rows)
+        return
+    from .render import print_renderable, rows_table
+
+    columns = {
+        "hardware": ["id", "name", "dense_bf16_tflops", "dense_fp8_tflops", "memory_gb", "tdp_w", "unit_price_usd", "rental_usd_per_gpu_hour"],
+        "models": ["id", "arch", "params_total", "params_active", "layers", "d_model", "source"],
+        "runs": ["id", "model", "accelerator_id", "n_accelerators", "gpu_hours", "reported_flops", "reported_cost_usd"],
+    }[kind]
+    print_renderable(rows_table(rows, [c for c in columns if not rows or c in rows[0]], f"Catalog: {kind}"))
+
+
+@app.command()
+@_user_errors
+def validate(json_out: JsonOpt = False) -> None:
+    """Compare predictions with published figures: FLOPs of catalog runs, measured step times, GPU-hours."""
+    from .validation import validate_all
+
+    report = validate_all()
+    if json_out:
+        _print_json(report)
+        return
+    from .render import print_renderable, rows_table
+
+    for name, block in report["sets"].items():
+        title = f"{name}: MAPE {block['mape_pct']:.1f}% over {block['n']} rows"
+        if block.get("held_out_mape_pct") is not None:
+            title += f" (held-out {block['held_out_mape_pct']:.1f}%)"
+        rows = block["rows"]
+        if len(rows) > 40:
+            rows = sorted(rows, key=lambda r: -abs(r["error_pct"]))[:15]
+            title += "; 15 largest errors shown"
+        print_renderable(rows_table(rows, ["label", "measured", "predicted", "error_pct", "note"], title))
+
+
+@app.command()
+@_user_errors
+def sensitivity(
+    scenario: ScenarioArg,
+    json_out: JsonOpt = False,
+    output: Annotated[
+        str | None, typer.Option(help="Result to explain; default the deepest available (lab_total_cost_usd first).")
+    ] = None,
+    samples: Annotated[int, typer.Option(help="Base samples for the Sobol estimate (scipy.stats.sobol_indices).", min=64)] = 4096,
+    seed: SeedOpt = None,
+) -> None:
+    """Which uncertain inputs drive the result: one-at-a-time tornado (p5 to p95) and Sobol indices."""
+    from .analysis import sensitivity as run_sensitivity
+
+    res = run_sensitivity(scenario, output=output, n=samples, seed=seed)
+    if json_out:
+        _print_json(res)
+        return
+    from .render import print_renderable, sensitivity_table
+
+    print_renderable(sensitivity_table(res))
+
+
+@app.command()
+@_user_errors
+def plan(
+    scenario: ScenarioArg,
+    json_out: JsonOpt = False,
+    objective: Annotated[str, typer.Option(help="time (fastest step) or cost (fewest GPU-hours per token).")] = "time",
+    top: Annotated[int, typer.Option(help="How many layouts to show.", min=1)] = 10,
+) -> None:
+    """Search parallel layouts (tp, pp, dp, ep, micro-batch, recompute) for the scenario's model and GPU count."""
+    from .analysis import plan as run_plan
+
+    res = run_plan(scenario, objective=objective, top=top)
+    if json_out:
+        _print_json(res)
+        return
+    from .render import plan_table, print_renderable
+
+    print_renderable(plan_table(res))
+
+
+@app.command()
+@_user_errors
+def report(
+    scenario: ScenarioArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write (.html, or .md with --format md).")],
+    fmt: Annotated[str, typer.Option("--format", help="html (self-contained, offline) or md (Markdown + PNG charts).")] = "html",
+    samples: SamplesOpt = None,
+    seed: SeedOpt = None,
+) -> None:
+    """Write a self-contained report: the answer, the four cost views, charts, derivation and sources."""
+    from .report import write_report
+
+    path = write_report(scenario, output, fmt=fmt, samples=samples, seed=seed)
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind; loopback by default.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+) -> None:
+    """Start the local web calculator (FastAPI; OpenAPI docs at /docs)."""
+    from .web import serve as run_server
+
+    run_server(host=host, port=port)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,440 @@
+"""Lab-level cost and the four views of what a model cost (the `lab` stage).
+
+1. headline_cost_usd         rented GPU-hours of the final run (DeepSeek's $5.576M; pricing stage)
+2. final_run_owned_cost_usd  the same run on owned hardware (Epoch AI's amortised method; pricing)
+3. development_cost_usd      owned final run x experiment multiplier + staff on the model + data
+                             (Epoch AI's development-cost method, formulas.md sec. 4)
+4. lab_total_cost_usd        the lab's share of fleet CapEx + OpEx, plus all staff, over a horizon,
+                             plus data (SemiAnalysis's framing)
+
+and `true_to_headline_ratio` = lab total / headline, with a waterfall from one to the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from .defaults import EPOCH_COST_MODEL, Cited
+from .fleet import fleet_horizon_years
+from .scenario_base import Fraction, Frozen, NonNegFloat
+from .state import ChainState
+
+EPOCH_PAPER = (
+    "Epoch AI, Cottier et al. 2024, 'The rising costs of training frontier AI models', arXiv:2405.21015"
+)
+
+STAFF_OVERHEAD = Cited(
+    1.325,
+    "1",
+    EPOCH_PAPER + ": staff cost = salary x overhead (1.25-1.4) x FTE share x duration; midpoint 1.325 "
+    "(formulas.md sec. 4)",
+)
+EXPERIMENT_MULTIPLIER = Cited(
+    2.19,
+    "1",
+    EPOCH_PAPER + ": compute of experiments and ablations + final run, over the final run: lognormal "
+    "90% CI 1.2x-4x, median sqrt(1.2 x 4) = 2.19",
+)
+DATA_USD = Cited(0.0, "USD", "ASSUMED 0: no data-acquisition or labelling figure given; set lab.data_usd")
+DEVELOPMENT_YEARS = Cited(
+    1.0, "yr", "ASSUMED: one year of staff time goes into the model; set lab.development_years"
+)
+MODEL_STAFF_SHARE = Cited(
+    1.0, "1", "ASSUMED: all listed staff work on the model during its development; set lab.model_staff_share"
+)
+FLEET_SHARE_ALL_LAB = Cited(
+    1.0,
+    "1",
+    "ASSUMED: the whole fleet serves the lab (no lab.fleet_share given; SemiAnalysis counts the whole fleet)",
+)
+_ = EPOCH_COST_MODEL  # the cost-model citation lives in pricing; the paper is cited here
+
+
+# ---- scenario sections ---------------------------------------------------------------------
+class StaffGroup(Frozen):
+    """One level of staff: headcount and pay."""
+
+    role: str = ""
+    count: NonNegFloat = Field(description="headcount [1]")
+    compensation_usd_per_year: NonNegFloat = Field(description="salary + bonus + equity per person [USD/yr]")
+    overhead: Annotated[float, Field(ge=1, allow_inf_nan=False)] | None = Field(
+        default=None,
+        description="fully loaded / compensation (benefits, taxes, office); 1 if already fully loaded",
+    )
+    source: str = ""
+
+
+class FleetShare(Frozen):
+    """How the fleet's time is split; normalised to sum to 1. `other` is outside the lab
+    (e.g. High-Flyer's trading models on DeepSeek's fleet)."""
+
+    training: NonNegFloat = 0.0
+    inference: NonNegFloat = 0.0
+    research: NonNegFloat = 0.0
+    other: NonNegFloat = 0.0
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _some_share(self) -> FleetShare:
+        if self.training + self.inference + self.research + self.other <= 0:
+            raise ValueError("give at least one positive share (training, inference, research, other)")
+        return self
+
+
+class Lab(Frozen):
+    """Staff, experiments, data and fleet shares of a lab."""
+
+    staff: tuple[StaffGroup, ...] = ()
+    experiment_multiplier: Annotated[float, Field(ge=1, allow_inf_nan=False)] | None = Field(
+        default=None, description="(experiments + final run) compute / final run compute [1]"
+    )
+    data_usd: NonNegFloat | None = Field(
+        default=None, description="data acquisition and labelling for the model [USD]"
+    )
+    fleet_share: FleetShare | None = None
+    horizon_years: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        default=None, description="years of fleet and staff in the lab total [yr]"
+    )
+    development_years: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        default=None, description="staff time that went into the model [yr]"
+    )
+    model_staff_share: Fraction | None = Field(
+        default=None, description="share of staff time on the model [1]"
+    )
+    sources: Mapping[str, str] = Field(
+        default_factory=dict, description="source of each given lab input, keyed by field name"
+    )
+
+
+# ---- formulas ------------------------------------------------------------------------------
+def staff_usd_per_year(count: Any, compensation_usd_per_year: Any, overhead: Any) -> Any:
+    """Fully loaded cost of a staff group. [USD/yr]
+
+    >>> staff_usd_per_year(100, 200_000, 1.325)
+    26500000.0
+    """
+    return count * compensation_usd_per_year * overhead
+
+
+def experiments_cost_usd(final_run_cost_usd: Any, experiment_multiplier: Any) -> Any:
+    """Compute of experiments and ablations beyond the final run (Epoch AI: total compute is 1.2x-4x
+    the final run's, so experiments add multiplier - 1). [USD]
+
+    >>> round(experiments_cost_usd(5e6, 2.2))
+    6000000
+    """
+    return final_run_cost_usd * (experiment_multiplier - 1.0)
+
+
+def development_cost_usd(final_run_cost_usd: Any, experiments_usd: Any, staff_usd: Any, data_usd: Any) -> Any:
+    """Cost of developing the model: final run + experiments + staff on it + data. [USD]
+
+    >>> development_cost_usd(5e6, 6e6, 20e6, 1e6)
+    32000000.0
+    """
+    return final_run_cost_usd + experiments_usd + staff_usd + data_usd
+
+
+def lab_share_of_fleet(training: Any, inference: Any, research: Any, other: Any) -> Any:
+    """Share of the fleet the lab uses (training + inference + research over all uses). [1]
+
+    >>> lab_share_of_fleet(0.3, 0.3, 0.2, 0.2)
+    0.8
+    """
+    lab = training + inference + research
+    return lab / (lab + other)
+
+
+def lab_total_cost_usd(
+    fleet_capex_usd: Any,
+    fleet_opex_usd_per_year: Any,
+    staff_usd_per_year_: Any,
+    horizon_years: Any,
+    lab_share: Any = 1.0,
+    data_usd: Any = 0.0,
+) -> Any:
+    """What the lab spends over a horizon: its share of fleet CapEx and OpEx, all staff, data
+    (SemiAnalysis's framing: CapEx counted in full, no residual value). [USD]
+
+    >>> lab_total_cost_usd(1.6e9, 236e6, 80e6, 4, 0.9)
+    2609600000.0
+    """
+    return (
+        lab_share * (fleet_capex_usd + horizon_years * fleet_opex_usd_per_year)
+        + horizon_years * staff_usd_per_year_
+        + data_usd
+    )
+
+
+def true_to_headline_ratio(lab_total_usd: Any, headline_usd: Any) -> Any:
+    """How many times the headline the lab's total spend is. [1]
+
+    >>> true_to_headline_ratio(2.8e9, 5.576e6) > 500
+    True
+    """
+    return lab_total_usd / headline_usd
+
+
+# ---- stage glue ----------------------------------------------------------------------------
+VIEWS: dict[str, dict[str, str]] = {
+    "headline_cost_usd": {
+        "label": "Headline: rented GPU-hours of the final run",
+        "includes": "GPU-hours of the official training run (all reported stages) x a rental price",
+        "excludes": "research and ablation runs, staff, data, the fleet's purchase, power and facility, "
+        "inference, idle time",
+    },
+    "final_run_owned_cost_usd": {
+        "label": "Final run on owned hardware (Epoch AI's amortised method)",
+        "includes": "the run's share of owned hardware: depreciation, cost of capital, maintenance, "
+        "operations, facility and power, per useful GPU-hour",
+        "excludes": "experiments, staff, data, the rest of the fleet's life",
+    },
+    "development_cost_usd": {
+        "label": "Development cost of the model",
+        "includes": "owned final run x experiment multiplier (ablations, failed runs), staff time on the "
+        "model (fully loaded), data acquisition and labelling",
+        "excludes": "the fleet's capacity beyond the model's compute, inference, other projects, staff "
+        "time on other work",
+    },
+    "lab_total_cost_usd": {
+        "label": "Lab total over the horizon (SemiAnalysis's framing)",
+        "includes": "the lab's share of fleet CapEx in full + OpEx (power, facility, maintenance, "
+        "operations) + all staff over the horizon + data",
+        "excludes": "cost of capital, residual value of the hardware, the share of the fleet used outside "
+        "the lab, everything not in the scenario (offices, legal, marketing)",
+    },
+}
+
+
+def _cited(state: ChainState, lab: Lab, name: str, default: Cited) -> Any:
+    return state.cited(name, getattr(lab, name), default, f"lab.{name}", lab.sources.get(name, ""))
+
+
+def _staff(state: ChainState, lab: Lab) -> tuple[Any, Any]:
+    """(total fully loaded staff cost a year, top fully loaded pay of a person)."""
+    total: Any = 0.0
+    top: Any = 0.0
+    for i, g in enumerate(lab.staff):
+        f = f"lab.staff[{i}]"
+        src = g.source or "scenario input"
+        state.assume(f"{f}.count", g.count, "1", src + (f" ({g.role})" if g.role else ""), f"{f}.count")
+        state.assume(
+            f"{f}.compensation_usd_per_year",
+            g.compensation_usd_per_year,
+            "USD/yr",
+            src,
+            f"{f}.compensation_usd_per_year",
+        )
+        overhead = state.cited(f"{f}.overhead", g.overhead, STAFF_OVERHEAD, f"{f}.overhead")
+        total = total + staff_usd_per_year(g.count, g.compensation_usd_per_year, overhead)
+        top = np.maximum(top, g.compensation_usd_per_year * overhead)
+    return total, top
+
+
+def lab_stage(state: ChainState) -> None:
+    """Development cost, lab total, the ratio to the headline, the views and the waterfall."""
+    scn = state.scenario
+    lab: Lab | None = scn.lab
+    if lab is None:
+        _reference_points(state)
+        return
+    staff_year, top_pay = _staff(state, lab)
+    if lab.staff:
+        state.put(
+            "lab_staff_usd_per_year",
+            staff_year,
+            "USD/yr",
+            "sum of lab.staff: count x compensation x overhead",
+        )
+    multiplier = _cited(state, lab, "experiment_multiplier", EXPERIMENT_MULTIPLIER)
+    data = _cited(state, lab, "data_usd", DATA_USD)
+    horizon = fleet_horizon_years(state)
+    owned = state.get("final_run_owned_cost_usd")
+    headline = state.get("headline_cost_usd")
+    capex = state.get("fleet_capex_usd")
+    opex = state.get("fleet_opex_usd_per_year")
+
+    parts: dict[str, Any] = {}
+    years: Any = None
+    if owned is not None:
+        years = _cited(state, lab, "development_years", DEVELOPMENT_YEARS)
+        share = _cited(state, lab, "model_staff_share", MODEL_STAFF_SHARE)
+        parts["experiments"] = experiments_cost_usd(owned, multiplier)
+        parts["staff_on_model"] = staff_year * years * share
+        state.put(
+            "development_cost_usd",
+            development_cost_usd(owned, parts["experiments"], parts["staff_on_model"], data),
+            "USD",
+            "final_run_owned_cost_usd x experiment_multiplier + staff x development_years x "
+            "model_staff_share + data_usd",
+        )
+    else:
+        state.warn(
+            "no owned cost of a final run (cluster: with gpu_hours or FLOPs): development_cost_usd not computed"
+        )
+
+    lab_share = _lab_share(state, lab)
+    if capex is not None and opex is not None:
+        total = lab_total_cost_usd(capex, opex, staff_year, horizon, lab_share, data)
+        state.put(
+            "lab_total_cost_usd",
+            total,
+            "USD",
+            "lab share x (fleet_capex_usd + horizon x fleet_opex_usd_per_year) + horizon x staff + data_usd",
+        )
+        parts["lab_fleet"] = lab_share * (capex + horizon * opex)
+        if headline is not None:
+            state.put(
+                "true_to_headline_ratio",
+                true_to_headline_ratio(total, headline),
+                "1",
+                "lab_total_cost_usd / headline_cost_usd",
+            )
+    else:
+        state.warn("lab: given without a fleet: lab_total_cost_usd needs fleet: pools")
+
+    if state.point:
+        state.detail("views", [{"key": k, **v} for k, v in VIEWS.items() if k in state.results])
+        state.detail("waterfall", _waterfall(state, parts, staff_year, data, horizon, multiplier))
+        state.detail("lab_staff_top_pay_usd_per_year", float(top_pay))
+        if capex is not None and opex is not None:
+            _fleet_by_use(state, lab, capex, opex, horizon, years, multiplier)
+    _reference_points(state)
+
+
+def _lab_share(state: ChainState, lab: Lab) -> Any:
+    fs = lab.fleet_share
+    if fs is None:
+        state.assume("lab.fleet_share", 1.0, "1", FLEET_SHARE_ALL_LAB.source, "lab.fleet_share")
+        return 1.0
+    src = fs.source or lab.sources.get("fleet_share", "") or "scenario input"
+    for k in ("training", "inference", "research", "other"):
+        state.assume(f"lab.fleet_share.{k}", getattr(fs, k), "1", src, f"lab.fleet_share.{k}")
+    return lab_share_of_fleet(fs.training, fs.inference, fs.research, fs.other)
+
+
+def _fleet_by_use(
+    state: ChainState, lab: Lab, capex: Any, opex: Any, horizon: Any, years: Any, multiplier: Any
+) -> None:
+    fs = lab.fleet_share
+    fleet_cost = capex + horizon * opex
+    if fs is None:
+        state.detail("fleet_cost_by_use_usd", {"lab (all uses)": float(fleet_cost)})
+        return
+    shares = {k: getattr(fs, k) for k in ("training", "inference", "research", "other")}
+    tot = sum(shares.values())
+    state.detail("fleet_cost_by_use_usd", {k: float(fleet_cost * s / tot) for k, s in shares.items()})
+    owned = state.get("final_run_owned_cost_usd")
+    if owned is None or years is None:
+        return
+    # Cross-check: the compute Epoch's multiplier implies vs what the training + research share of
+    # the fleet costs over the model's development time.
+    per_year = (capex / horizon + opex) * (shares["training"] + shares["research"]) / tot
+    implied = owned * multiplier
+    state.detail(
+        "compute_cross_check",
+        {
+            "final_run_and_experiments_usd": float(implied),
+            "training_and_research_share_of_fleet_usd": float(per_year * years),
+            "note": "Compute cost implied by the experiment multiplier, beside the training + research "
+            "share of the fleet's yearly cost (CapEx / horizon + OpEx) over lab.development_years. A "
+            "large gap means either the multiplier or the shares are off, or the fleet ran other models.",
+        },
+    )
+
+
+def _waterfall(
+    state: ChainState, parts: dict[str, Any], staff_year: Any, data: Any, horizon: Any, multiplier: Any
+) -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = []
+    total = 0.0
+
+    def step(label: str, amount: Any, note: str) -> None:
+        nonlocal total
+        a = float(amount)
+        total += a
+        steps.append({"label": label, "amount_usd": a, "total_usd": total, "note": note})
+
+    headline = state.get("headline_cost_usd")
+    owned = state.get("final_run_owned_cost_usd")
+    if headline is not None:
+        step("Headline (rented final run)", headline, "GPU-hours of the final run x rental price")
+    if owned is not None:
+        if headline is not None:
+            step(
+                "Owned instead of rented",
+                owned - headline,
+                "final run at the owned cost per GPU-hour instead of the rental price (can be negative)",
+            )
+        else:
+            step("Final run on owned hardware", owned, "GPU-hours x owned cost per GPU-hour")
+        step(
+            "Experiments and ablations",
+            parts["experiments"],
+            f"final run x (experiment multiplier {float(multiplier):.3g} - 1), Epoch AI 1.2x-4x",
+        )
+        step(
+            "Staff on the model",
+            parts["staff_on_model"],
+            "staff cost x development years x share on the model",
+        )
+        step("Data", data, "data acquisition and labelling")
+    if "lab_fleet" in parts:
+        used = (owned + parts["experiments"]) if owned is not None else 0.0
+        step(
+            f"Rest of the fleet over {float(horizon):g} years",
+            parts["lab_fleet"] - used,
+            "lab share of fleet CapEx + OpEx over the horizon, less the compute counted above: "
+            "inference, other research, idle capacity",
+        )
+        on_model = parts.get("staff_on_model", 0.0)
+        step(
+            f"Rest of the staff over {float(horizon):g} years",
+            staff_year * horizon - on_model,
+            "all staff over the horizon, less the time counted on the model",
+        )
+        if owned is None:
+            step("Data", data, "data acquisition and labelling")
+    return steps
+
+
+def _reference_points(state: ChainState) -> None:
+    """Third-party figures from the scenario beside this estimate's comparable figure."""
+    refs = state.scenario.reference_points
+    if not refs or not state.point:
+        return
+    comparable: dict[str, Any] = dict(state.results)
+    comparable.update(state.details.get("fleet_summary", {}))
+    if "lab_staff_top_pay_usd_per_year" in state.details:
+        comparable["lab_staff_top_pay_usd_per_year"] = state.details["lab_staff_top_pay_usd_per_year"]
+    out = []
+    for ref in refs:
+        row: dict[str, Any] = {k: ref.get(k) for k in ("name", "value", "unit", "source")}
+        try:  # YAML 1.1 reads 5.576e6 (no sign in the exponent) as a string
+            row["value"] = float(ref["value"])
+        except (KeyError, TypeError, ValueError):
+            pass
+        key = ref.get("compare_to")
+        if key:
+            row["compare_to"] = key
+            ours = comparable.get(key)
+            if ours is None:
+                row["ours"] = None
+                row["gap"] = f"not computed: {key} is not produced by this scenario"
+            else:
+                ours_f = float(np.median(np.asarray(ours, dtype=float)))
+                row["ours"] = ours_f
+                value = row["value"]
+                if isinstance(value, float) and value != 0:
+                    row["ours_over_reference"] = ours_f / value
+                    row["gap"] = f"ours {ours_f:.4g} vs {value:.4g} ({ours_f / value - 1:+.0%})"
+                else:
+                    row["gap"] = "reference value is not a non-zero number"
+        if ref.get("note"):
+            row["note"] = ref["note"]
+        out.append(row)
+    state.detail("reference_points", out)

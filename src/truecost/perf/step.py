@@ -1,0 +1,568 @@
+"""Step time of a parallel layout: compute, exposed communication, pipeline bubble, optimizer.
+
+`evaluate` takes numpy arrays of candidate layouts (one element per layout) and returns arrays,
+so the layout search scores tens of thousands of layouts in one pass. `predict_step` is the
+scalar entry point.
+
+Per micro-batch and pipeline stage, each layer costs its forward pass, a backward pass of twice
+the weight-GEMM and elementwise work (gradients w.r.t. inputs and weights; flash attention's
+backward is 2.5x its forward, Dao 2023), the recomputed forward if any, and the tensor-, expert-
+and context-parallel collectives that are not hidden behind compute. The pipeline then runs
+
+    1F1B        (m - 1) t_max + sum_i t_i          (Narayanan et al. 2021; bubble (p-1)/m)
+    interleaved m t_max + (sum_i t_i - t_max) / v  (bubble divided by v model chunks)
+    DualPipe    m t_max + (p/2 - 1)(F + B - 3W/2 ...) (DeepSeek-V3 report Table 2, W = B/2)
+
+with m micro-batches per step, followed by the data-parallel gradient reduction (partly hidden
+behind the last backward pass when the framework overlaps it) and the optimizer update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..catalog.schema import Accelerator
+from ..flops import FLOP_CONVENTIONS, flops_per_token
+from ..model import Architecture
+from ..units import BYTE_PER_GB, gb_to_byte, gbit_per_s_to_byte_per_s
+from . import comm
+from .layers import Hardware, head_forward, layer_forward, mtp_forward
+from .layout import RECOMPUTE_MODES, SCHEDULES, InfeasibleLayoutError, Network, Parallelism, StepPrediction
+from .memory import (
+    activation_byte_per_token,
+    in_flight_micro_batches,
+    layers_per_stage,
+    model_state_byte,
+    padded_vocab,
+    stage_params,
+)
+from .params import (
+    DEFAULT_STACK,
+    OPTIMIZER_TRAFFIC_BYTE,
+    OVERLAP_COMM_SM_FRACTION,
+    USABLE_HBM_FRACTION,
+    VOCAB_PAD_MULTIPLE,
+    PerfParams,
+    SoftwareStack,
+    get_stack,
+    params_for,
+)
+
+Array = np.ndarray
+PRECISIONS = ("bf16", "fp16", "fp8", "tf32", "fp32")
+BREAKDOWN_KEYS = ("compute", "tp_comm", "ep_comm", "cp_comm", "pp_comm", "dp_comm", "bubble", "optimizer", "overhead")
+MEMORY_KEYS = ("weights", "grads", "optimizer", "activations", "total")
+
+# Scale-out NIC bandwidth per GPU of a typical node, by accelerator generation (year).
+# DGX-1 (V100): 4 x 100 Gbit/s EDR for 8 GPUs; DGX A100: 8 x 200 Gbit/s HDR (ConnectX-6) for 8;
+# DGX H100 and later: 8 x 400 Gbit/s NDR (ConnectX-7) for 8 (NVIDIA DGX user guides; DeepSeek
+# ISCA'25: H800 nodes have eight 400G IB CX7 NICs).
+_NIC_GBIT_PER_S_PER_GPU = ((2020, 50.0, "DGX-1: 4 x 100 Gbit/s EDR per 8 V100"),
+                           (2022, 200.0, "DGX A100: 8 x 200 Gbit/s HDR InfiniBand per 8 GPUs"),
+                           (10_000, 400.0, "DGX H100: 8 x 400 Gbit/s NDR InfiniBand per 8 GPUs"))
+# When a catalog row has no scale-up figure: PCIe 5.0 x16, 64 GB/s each way (PCI-SIG).
+_PCIE5_X16_GB_PER_S = 128.0
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Everything fixed while layouts vary: model, hardware, batch, network, calibration."""
+
+    arch: Architecture
+    accelerator: Accelerator
+    n_gpus: int
+    seq_len: int
+    global_batch: int
+    precision: str
+    gpus_per_node: int
+    intra_byte_per_s: float  # one direction of the scale-up link per GPU
+    inter_node_byte_per_s: float  # all NICs of a node
+    params: PerfParams
+    stack: SoftwareStack
+    flop_convention: str
+    mfu_basis: str
+    hardware: Hardware
+    assumptions: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+
+def _assumption(name: str, value: Any, unit: str, source: str) -> dict[str, Any]:
+    return {"name": name, "value": value, "unit": unit, "source": source}
+
+
+def make_problem(
+    arch: Architecture,
+    accelerator: Accelerator,
+    n_gpus: int,
+    seq_len: int,
+    global_batch: int,
+    *,
+    precision: str = "bf16",
+    network: Network | None = None,
+    gpus_per_node: int | None = None,
+    flop_convention: str = "megatron",
+    mfu_basis: str = "bf16",
+    stack: str = DEFAULT_STACK,
+    perf_params: PerfParams | None = None,
+) -> Problem:
+    """Resolve defaults (network, node size, calibration) and record each as an assumption."""
+    for name, value in (("n_gpus", n_gpus), ("seq_len", seq_len), ("global_batch", global_batch)):
+        if int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision {precision!r} is unknown; expected one of {', '.join(PRECISIONS)}")
+    if flop_convention not in FLOP_CONVENTIONS:
+        raise ValueError(
+            f"flop_convention {flop_convention!r} is unknown; expected one of {', '.join(FLOP_CONVENTIONS)}"
+        )
+    accelerator.peak(mfu_basis)  # raises, naming the available precisions
+    network = network or Network()
+    sw = get_stack(stack)
+    pp_ = perf_params or params_for(accelerator)
+    gpn = int(gpus_per_node or accelerator.gpus_per_node)
+    assumptions: list[dict[str, Any]] = []
+
+    if network.intra_node_gb_per_s is not None:
+        intra_gb, intra_src = network.intra_node_gb_per_s, "scenario cluster.network.intra_node_gb_per_s"
+    elif accelerator.scale_up_byte_per_s is not None:
+        intra_gb = accelerator.scale_up_byte_per_s / BYTE_PER_GB
+        intra_src = f"catalog scale-up bandwidth of {accelerator.id} ({accelerator.source})"
+    else:
+        intra_gb, intra_src = _PCIE5_X16_GB_PER_S, "no scale-up figure in the catalog: PCIe 5.0 x16 (PCI-SIG), both directions"
+    assumptions.append(_assumption("intra_node_gb_per_s", intra_gb, "GB/s per GPU, both directions", intra_src))
+
+    if network.inter_node_gbit_per_s is not None:
+        inter_gbit, inter_src = network.inter_node_gbit_per_s, "scenario cluster.network.inter_node_gbit_per_s"
+    else:
+        per_gpu, src = next((g, s) for year, g, s in _NIC_GBIT_PER_S_PER_GPU if accelerator.year < year)
+        inter_gbit, inter_src = per_gpu * gpn, f"typical node ({src}), {per_gpu:g} Gbit/s per GPU x {gpn}"
+    assumptions.append(_assumption("inter_node_gbit_per_s", inter_gbit, "Gbit/s per node", inter_src))
+    assumptions.append(
+        _assumption("gpus_per_node", gpn, "GPU", "scenario" if gpus_per_node else f"catalog row {accelerator.id}")
+    )
+    for pname in ("gemm_efficiency", "gemm_saturation_output", "memory_efficiency", "layer_overhead_s",
+                  "comm_efficiency", "comm_latency_s", "step_overhead_s"):
+        unit = {"gemm_saturation_output": "element", "layer_overhead_s": "s", "comm_latency_s": "s",
+                "step_overhead_s": "s"}.get(pname, "1")
+        assumptions.append(_assumption(f"perf.{pname}", getattr(pp_, pname), unit, pp_.source))
+    assumptions.append(_assumption("software_stack", sw.name, "", sw.source))
+    assumptions.append(
+        _assumption("usable_hbm_fraction", USABLE_HBM_FRACTION, "1",
+                    "CUDA context, NCCL buffers, workspaces and fragmentation take the rest (stated default)")
+    )
+    assumptions.append(
+        _assumption("mfu_basis_peak_flop_per_s", accelerator.peak(mfu_basis), "FLOP/s",
+                    f"dense {mfu_basis} peak of {accelerator.id} ({accelerator.source})")
+    )
+
+    fp8 = precision == "fp8"
+    core_precision = "bf16" if fp8 else precision
+    act_byte = 4.0 if precision in ("fp32", "tf32") else 2.0
+    hw = Hardware(
+        params=pp_,
+        stack=sw,
+        linear_peak_flop_per_s=accelerator.peak(precision),
+        core_peak_flop_per_s=accelerator.peak(core_precision),
+        hbm_byte_per_s=accelerator.hbm_bandwidth_byte_per_s,
+        act_byte=act_byte,
+        linear_elem_byte=1.0 if fp8 else act_byte,
+        fp8=fp8,
+    )
+    return Problem(
+        arch=arch,
+        accelerator=accelerator,
+        n_gpus=int(n_gpus),
+        seq_len=int(seq_len),
+        global_batch=int(global_batch),
+        precision=precision,
+        gpus_per_node=gpn,
+        intra_byte_per_s=gb_to_byte(intra_gb) / 2.0,
+        inter_node_byte_per_s=gbit_per_s_to_byte_per_s(inter_gbit),
+        params=pp_,
+        stack=sw,
+        flop_convention=flop_convention,
+        mfu_basis=mfu_basis,
+        hardware=hw,
+        assumptions=tuple(assumptions),
+    )
+
+
+# ---- vectorised evaluation ----------------------------------------------------------------------
+def _bw(problem: Problem, size: Array, stride: Array) -> Array:
+    return comm.group_bandwidth_byte_per_s(
+        size,
+        stride,
+        gpus_per_node=problem.gpus_per_node,
+        intra_byte_per_s=problem.intra_byte_per_s,
+        inter_node_byte_per_s=problem.inter_node_byte_per_s,
+        params=problem.params,
+    )
+
+
+def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
+    """Step time, breakdown, memory and utilisation of each layout (arrays, one per layout).
+
+    layouts : arrays `tp, pp, dp, ep, cp, micro_batch, virtual_stages, zero` and integer codes
+        `recompute` (index into RECOMPUTE_MODES) and `schedule` (index into SCHEDULES). The
+        layouts must be structurally valid (see `layout_errors`).
+    """
+    arch, hw, prm, stack = problem.arch, problem.hardware, problem.params, problem.stack
+    f64 = {k: np.asarray(layouts[k], dtype=float) for k in ("tp", "pp", "dp", "ep", "cp", "micro_batch", "virtual_stages")}
+    tp, pp, dp, ep, cp, mb = f64["tp"], f64["pp"], f64["dp"], f64["ep"], f64["cp"], f64["micro_batch"]
+    v = f64["virtual_stages"]
+    rc = np.asarray(layouts["recompute"], dtype=int)
+    sch = np.asarray(layouts["schedule"], dtype=int)
+    zero = np.asarray(layouts["zero"], dtype=int)
+    s = float(problem.seq_len)
+    h = arch.d_model
+    m = problem.global_batch / (dp * mb)  # micro-batches per pipeline per step
+    tokens = mb * s / cp  # per GPU per micro-batch
+    vocab_p = padded_vocab(arch.vocab, tp, VOCAB_PAD_MULTIPLE)
+    dualpipe = sch == SCHEDULES.index("dualpipe")
+    # Communication kernels occupy SMs while DualPipe overlaps them with compute.
+    slow = np.where(dualpipe & ((ep > 1) | (tp > 1) | (cp > 1)), 1.0 / (1.0 - OVERLAP_COMM_SM_FRACTION), 1.0)
+    core_bwd = 2.5 if stack.flash_attention else 2.0
+    sp = tp if stack.sequence_parallel else 1.0
+    gpn = problem.gpus_per_node
+    act = hw.act_byte
+
+    def passes(fwd: Any, overhead: float, recompute: Array) -> tuple[Array, Array, Array, Array]:
+        """(forward, backward, recompute) seconds and hardware FLOPs of one part."""
+        # The host launches kernels while the GPU runs earlier ones: a pass takes the longer of
+        # the GPU work and the launch time (small layers are host-bound in eager PyTorch).
+        f = np.maximum(fwd.total_s, overhead)
+        b = np.maximum(2 * fwd.linear_s + core_bwd * fwd.core_s + 2 * fwd.elementwise_s, 2 * overhead)
+        r = np.where(recompute == 2, f, np.where(recompute == 1, fwd.core_s, 0.0))
+        flop = 3 * fwd.linear_flop + (1 + core_bwd) * fwd.core_flop
+        flop = flop + np.where(recompute == 2, fwd.linear_flop + fwd.core_flop, np.where(recompute == 1, fwd.core_flop, 0.0))
+        return f * slow, b * slow, r * slow, flop
+
+    # Collectives shared by all layers.
+    t_tp = comm.all_reduce_time_s(tokens * h * act, tp, _bw(problem, tp, np.ones_like(tp)), prm)
+    if arch.mla is not None:
+        kv_per_token = arch.n_heads * (arch.qk_head_dim + arch.v_head_dim) / tp * act
+    else:
+        kv_per_token = 2 * arch.kv_heads * arch.d_head / tp * act
+    t_cp = comm.all_gather_time_s(tokens * cp * kv_per_token, cp, _bw(problem, cp, tp), prm)
+
+    layer: dict[str, dict[str, Array]] = {}
+    kinds = [("dense", arch.dense_layers), ("moe", arch.moe_layers)]
+    for kind, count in kinds:
+        if count == 0:
+            continue
+        fwd = layer_forward(arch, kind, hw=hw, mb=mb, seq_len=s, tp=tp, cp=cp, ep=ep)
+        f, b, r, flop = passes(fwd, prm.layer_overhead_s, rc)
+        compute = f + b + r
+        # Tensor parallel: 2 all-reduces (or reduce-scatter + all-gather) per pass (Megatron-LM);
+        # in the backward pass they can run under the weight-gradient GEMMs (half of it).
+        tp_fwd = (2 + np.where(rc == 2, 2, 0)) * t_tp
+        if stack.overlap_tp_backward:
+            tp_bwd = 2 * np.maximum(0.0, t_tp - 0.5 * fwd.linear_s * slow)
+        else:
+            tp_bwd = 2 * t_tp
+        tp_s = tp_fwd + tp_bwd
+        # Context parallel: K, V all-gathered forward, again + reduce-scatter backward; hidden
+        # behind the attention core (ring/all-gather attention, Llama 3 sec. 3.3.2).
+        cp_f = np.maximum(0.0, t_cp - fwd.core_s * slow)
+        cp_s = cp_f + np.maximum(0.0, 2 * t_cp - core_bwd * fwd.core_s * slow) + np.where(rc == 2, cp_f, 0.0)
+        ep_s = np.zeros_like(tp)
+        if kind == "moe" and arch.moe is not None:
+            k = arch.moe.top_k
+            token_elems = tokens / sp * h  # each tensor-parallel rank dispatches its sequence shard
+            a2a = dict(dedup=stack.dedup_dispatch, gpus_per_node=gpn, intra_byte_per_s=problem.intra_byte_per_s,
+                       inter_node_byte_per_s=problem.inter_node_byte_per_s, params=prm)
+            stride = tp * cp
+            # DeepSeek-V3 sec. 3.3: dispatch in FP8 when training in FP8, combine in BF16.
+            dispatch = comm.expert_dispatch_time_s(token_elems * (1.0 if hw.fp8 else act), k, ep, stride, **a2a)
+            combine = comm.expert_dispatch_time_s(token_elems * act, k, ep, stride, **a2a)
+            ep_f = dispatch + combine
+            ep_s = ep_f + 2 * combine + np.where(rc == 2, ep_f, 0.0)
+        comm_s = tp_s + ep_s + cp_s
+        # DualPipe hides communication behind the paired micro-batch's compute (sec. 3.2.1).
+        exposed = np.where(dualpipe, np.maximum(0.0, comm_s - compute), comm_s)
+        share = np.divide(exposed, comm_s, out=np.zeros_like(comm_s), where=comm_s > 0)
+        layer[kind] = {
+            "f": f, "br": b + r, "compute": compute,
+            "tp": tp_s * share, "ep": ep_s * share, "cp": cp_s * share, "flop": flop,
+        }
+
+    head = head_forward(arch, hw=hw, mb=mb, seq_len=s, tp=tp, cp=cp, vocab_p=vocab_p)
+    hf, hb, _, hflop = passes(head, 0.0, np.zeros_like(rc))
+    mtp = mtp_forward(arch, hw=hw, mb=mb, seq_len=s, tp=tp, cp=cp, ep=ep, vocab_p=vocab_p)
+    mf, mbw, _, mflop = passes(mtp, prm.layer_overhead_s * arch.mtp_depth, np.zeros_like(rc))
+    extra_f, extra_b = hf + mf, hb + mbw
+    extra_flop = hflop + mflop
+
+    # Most loaded pipeline stage. Uniform split (Megatron-LM 2021): ceil(L / pp) layers (MoE
+    # layers first) plus the output head and MTP on the last stage. Balanced split (Llama 3 sec.
+    # 3.3.2 moves layers off the first and last stages; DeepSeek-V3 balances DualPipe's stages):
+    # 1 / pp of all the work, unless the head and MTP alone take longer.
+    single = pp == 1
+    counts_all = {"dense": arch.dense_layers, "moe": arch.moe_layers}
+    keys = ("compute", "tp", "ep", "cp", "f", "br")
+    zeros = np.zeros_like(tp)
+    parts_all = {key: zeros.copy() for key in keys}
+    flop_model_replica = extra_flop.copy()
+    for kind, c in layer.items():
+        for key in keys:
+            parts_all[key] = parts_all[key] + counts_all[kind] * c[key]
+        flop_model_replica = flop_model_replica + counts_all[kind] * c["flop"]
+    extra = {"compute": extra_f + extra_b, "f": extra_f, "br": extra_b}
+    for key, val in extra.items():
+        parts_all[key] = parts_all[key] + val
+    total_all = parts_all["compute"] + parts_all["tp"] + parts_all["ep"] + parts_all["cp"]
+    ls = layers_per_stage(arch, pp)
+    n_moe_stage = np.minimum(ls, arch.moe_layers)
+    counts_max = {"dense": np.where(single, arch.dense_layers, ls - n_moe_stage),
+                  "moe": np.where(single, arch.moe_layers, n_moe_stage)}
+    if stack.balanced_stages:
+        stretch = np.maximum(1.0, (extra_f + extra_b) * pp / total_all)
+        parts_max = {key: parts_all[key] / pp * stretch for key in keys}
+    else:
+        parts_max = {key: extra.get(key, zeros).copy() for key in keys}
+        for kind, c in layer.items():
+            for key in keys:
+                parts_max[key] = parts_max[key] + counts_max[kind] * c[key]
+    parts_max = {key: np.where(single, parts_all[key], parts_max[key]) for key in keys}
+    t_max = parts_max["compute"] + parts_max["tp"] + parts_max["ep"] + parts_max["cp"]
+    f_stage, b_stage = parts_max["f"], parts_max["br"]
+
+    bubble = np.choose(
+        sch,
+        [
+            total_all - t_max,
+            (total_all - t_max) / v,
+            np.maximum(pp / 2 - 1, 0.0) * (f_stage + 0.5 * b_stage),
+        ],
+    )
+    bubble = np.where(single, 0.0, np.maximum(bubble, 0.0))
+
+    # Pipeline point-to-point: activations (split over tp, scatter/gather) to the next stage.
+    t_p2p = comm.p2p_time_s(tokens * h * act / tp, _bw(problem, 2 * np.ones_like(pp), tp * cp * dp), prm)
+    overlapped = dualpipe | stack.overlap_p2p
+    n_p2p = np.where(overlapped, 2 * (pp - 1) * v, 2 * v * (m + pp - 1))
+    pp_s = np.where(single, 0.0, n_p2p * t_p2p)
+
+    # Data parallel: gradients reduced over dp x cp (dense) and dp x cp / ep (experts).
+    copies = np.where(dualpipe, 2.0, 1.0)  # DualPipe keeps two copies of the parameters
+    params_gpu = stage_params(arch, tp, pp, ep, vocab_p, copies)
+    dp_d, dp_e = dp * cp, dp * cp / ep
+    bw_d, bw_e = _bw(problem, dp_d, tp), _bw(problem, dp_e, tp * ep)
+    g = stack.grad_reduce_byte
+    ar = comm.all_reduce_time_s(params_gpu.dense * g, dp_d, bw_d, prm) + comm.all_reduce_time_s(
+        params_gpu.expert * g, dp_e, bw_e, prm
+    )
+    rs = comm.reduce_scatter_time_s(params_gpu.dense * g, dp_d, bw_d, prm) + comm.reduce_scatter_time_s(
+        params_gpu.expert * g, dp_e, bw_e, prm
+    )
+    ag = comm.all_gather_time_s(params_gpu.dense * act, dp_d, bw_d, prm) + comm.all_gather_time_s(
+        params_gpu.expert * act, dp_e, bw_e, prm
+    )
+    t_reduce = np.where(zero == 0, ar, rs)
+    t_gather = np.where(zero == 0, 0.0, ag)
+    overlap = dualpipe | stack.overlap_grad_reduce
+    dp_end = np.where(
+        overlap,
+        np.maximum(0.0, t_reduce - b_stage) + np.maximum(0.0, t_gather - f_stage),
+        t_reduce + t_gather,
+    )
+    # ZeRO-3 gathers weights for every forward and backward and reduce-scatters every backward,
+    # prefetched behind the micro-batch's compute.
+    dp_z3 = m * np.maximum(0.0, 2 * ag + rs - (f_stage + b_stage))
+    dp_s = np.where(zero == 3, dp_z3, dp_end)
+
+    # Optimizer: a memory-bound Adam pass over the parameters this GPU updates.
+    upd = np.where(zero >= 1, params_gpu.dense / dp_d + params_gpu.expert / dp_e, params_gpu.dense + params_gpu.expert)
+    opt_s = upd * OPTIMIZER_TRAFFIC_BYTE / (hw.hbm_byte_per_s * prm.memory_efficiency)
+
+    steady = m * t_max
+    step = steady + bubble + pp_s + dp_s + opt_s + prm.step_overhead_s
+    breakdown = {
+        "compute": m * parts_max["compute"],
+        "tp_comm": m * parts_max["tp"],
+        "ep_comm": m * parts_max["ep"],
+        "cp_comm": m * parts_max["cp"],
+        "pp_comm": pp_s,
+        "dp_comm": dp_s,
+        "bubble": bubble,
+        "optimizer": opt_s,
+        "overhead": np.full_like(step, prm.step_overhead_s),
+    }
+
+    # Memory of the most loaded GPU (first stage's in-flight activations, last stage's logits).
+    states = model_state_byte(params_gpu, zero, dp_d, dp_e)
+    per_tok = {kind: activation_byte_per_token(arch, kind=kind, tp=tp, seq_keys=s, stack=stack, recompute=rc, act_byte=act)
+               for kind, _ in kinds if counts_all[kind]}
+    full_tok = {kind: activation_byte_per_token(arch, kind=kind, tp=tp, seq_keys=s, stack=stack,
+                                                recompute=np.zeros_like(rc), act_byte=act) for kind in per_tok}
+    stored = sum(counts_max[kind] * per_tok[kind] for kind in per_tok)
+    working = np.where(rc == 2, np.maximum.reduce(list(full_tok.values())), 0.0)
+    inflight = in_flight_micro_batches(pp, m, sch, v)
+    logits = tokens * vocab_p / tp * 8.0  # FP32 logits and their gradient
+    activations = tokens * (inflight * stored + working) + logits
+    memory = {**states, "activations": activations}
+    memory["total"] = states["weights"] + states["grads"] + states["optimizer"] + activations
+    usable = USABLE_HBM_FRACTION * problem.accelerator.memory_byte
+
+    n = tp * pp * dp * cp
+    model_flop = flops_per_token(arch, s, problem.flop_convention) * problem.global_batch * s
+    hw_flop = flop_model_replica * tp * cp * dp * m
+    peak = problem.accelerator.peak(problem.mfu_basis)
+    return {
+        "step_time_s": step,
+        "n_gpus": n,
+        "mfu": model_flop / (step * n * peak),
+        "hfu": hw_flop / (step * n * peak),
+        "tokens_per_s_per_gpu": problem.global_batch * s / (step * n),
+        "model_flops_per_step": np.full_like(step, model_flop),
+        "fits": memory["total"] <= usable,
+        **{f"breakdown.{k}": breakdown[k] for k in BREAKDOWN_KEYS},
+        **{f"memory.{k}": memory[k] for k in MEMORY_KEYS},
+    }
+
+
+# ---- single layouts -----------------------------------------------------------------------------
+def layout_errors(problem: Problem, p: Parallelism) -> list[str]:
+    """Why a complete layout cannot run (empty when it can). Memory is checked separately."""
+    arch = problem.arch
+    assert p.is_complete()
+    tp, pp, dp, ep, cp, mb = p.tp, p.pp, p.dp, p.ep, p.cp, p.micro_batch
+    v = p.virtual_stages
+    assert None not in (tp, pp, dp, ep, cp, mb, v)
+    errors = []
+    n = tp * pp * dp * cp  # type: ignore[operator]
+    if n != problem.n_gpus:
+        errors.append(f"tp*pp*dp*cp = {n} != cluster.count {problem.n_gpus}")
+    if problem.global_batch % (dp * mb):  # type: ignore[operator]
+        errors.append(
+            f"training.global_batch {problem.global_batch} is not a multiple of dp*micro_batch = {dp * mb}"  # type: ignore[operator]
+        )
+    if arch.n_heads % tp:  # type: ignore[operator]
+        errors.append(f"parallelism.tp ({tp}) must divide model.n_heads ({arch.n_heads})")
+    if pp * v > arch.layers:  # type: ignore[operator]
+        errors.append(f"pp*virtual_stages = {pp * v} exceeds model.layers ({arch.layers})")  # type: ignore[operator]
+    if problem.seq_len % cp:  # type: ignore[operator]
+        errors.append(f"parallelism.cp ({cp}) must divide training.seq_len ({problem.seq_len})")
+    if arch.moe is None and ep != 1:
+        errors.append(f"parallelism.ep ({ep}) must be 1 for a dense model")
+    if arch.moe is not None:
+        if arch.moe.experts % ep:  # type: ignore[operator]
+            errors.append(f"parallelism.ep ({ep}) must divide model.moe.experts ({arch.moe.experts})")
+        if (dp * cp) % ep:  # type: ignore[operator]
+            errors.append(f"parallelism.ep ({ep}) must divide dp*cp ({dp * cp})")  # type: ignore[operator]
+    m = problem.global_batch // max(1, dp * mb)  # type: ignore[operator]
+    if p.schedule == "interleaved" and pp > 1 and m < pp:  # type: ignore[operator]
+        errors.append(f"interleaved schedule needs at least pp ({pp}) micro-batches per step, got {m}")
+    if p.schedule == "dualpipe" and pp > 1 and (m < pp or m % 2):  # type: ignore[operator]
+        errors.append(f"dualpipe needs an even number of micro-batches >= pp ({pp}), got {m}")
+    if p.schedule == "interleaved" and v == 1 and pp > 1:  # type: ignore[operator]
+        errors.append("interleaved schedule needs virtual_stages >= 2")
+    return errors
+
+
+def layout_arrays(layouts: list[Parallelism]) -> dict[str, Array]:
+    """Complete Parallelism objects -> the arrays `evaluate` takes."""
+    out: dict[str, Array] = {}
+    for key in ("tp", "pp", "dp", "ep", "cp", "micro_batch", "virtual_stages", "zero"):
+        out[key] = np.array([getattr(p, key) for p in layouts], dtype=float)
+    out["recompute"] = np.array([RECOMPUTE_MODES.index(p.recompute) for p in layouts], dtype=int)  # type: ignore[arg-type]
+    out["schedule"] = np.array([SCHEDULES.index(p.schedule) for p in layouts], dtype=int)  # type: ignore[arg-type]
+    return out
+
+
+def prediction_at(problem: Problem, result: dict[str, Array], layout: Parallelism, i: int) -> StepPrediction:
+    """The i-th layout of an `evaluate` result as a StepPrediction."""
+    memory = {k: float(result[f"memory.{k}"][i]) for k in MEMORY_KEYS}
+    fits = bool(result["fits"][i])
+    warnings = []
+    assumptions = list(problem.assumptions)
+    if layout.schedule == "dualpipe":
+        assumptions.append(
+            _assumption("overlap_comm_sm_fraction", OVERLAP_COMM_SM_FRACTION, "1",
+                        "DeepSeek-V3 report sec. 3.2.2: 20 of 132 SMs run communication during DualPipe")
+        )
+    if not fits:
+        warnings.append(memory_message(problem, memory["total"]))
+    return StepPrediction(
+        layout=layout,
+        n_gpus=int(result["n_gpus"][i]),
+        step_time_s=float(result["step_time_s"][i]),
+        mfu=float(result["mfu"][i]),
+        hfu=float(result["hfu"][i]),
+        tokens_per_s_per_gpu=float(result["tokens_per_s_per_gpu"][i]),
+        breakdown_s={k: float(result[f"breakdown.{k}"][i]) for k in BREAKDOWN_KEYS},
+        memory_byte=memory,
+        fits=fits,
+        flop_convention=problem.flop_convention,
+        mfu_basis=problem.mfu_basis,
+        model_flops_per_step=float(result["model_flops_per_step"][i]),
+        assumptions=assumptions,
+        warnings=warnings,
+    )
+
+
+def memory_message(problem: Problem, total_byte: float) -> str:
+    cap = problem.accelerator.memory_byte
+    return (
+        f"needs {total_byte / BYTE_PER_GB:.0f} GB per GPU > {USABLE_HBM_FRACTION * cap / BYTE_PER_GB:.0f} GB usable "
+        f"of {cap / BYTE_PER_GB:.0f} GB HBM ({problem.accelerator.id})"
+    )
+
+
+def predict_step(
+    arch: Architecture,
+    accelerator: Accelerator,
+    n_gpus: int,
+    seq_len: int,
+    global_batch: int,
+    precision: str = "bf16",
+    parallelism: Parallelism | None = None,
+    network: Network | None = None,
+    gpus_per_node: int | None = None,
+    flop_convention: str = "megatron",
+    mfu_basis: str = "bf16",
+    *,
+    stack: str = DEFAULT_STACK,
+    perf_params: PerfParams | None = None,
+    allow_oom: bool = False,
+) -> StepPrediction:
+    """Predict one optimizer step of `arch` on `n_gpus` accelerators.
+
+    arch : the model. accelerator : catalog row (`truecost.catalog.get_accelerator`).
+    n_gpus : GPUs in the job. [1]   seq_len : tokens per sequence. [token]
+    global_batch : sequences per optimizer step. [sequence]
+    precision : GEMM precision (bf16 | fp16 | fp8 | tf32 | fp32).
+    parallelism : the layout; missing entries are chosen by `search_layouts` (fastest).
+    network : interconnect; missing entries from the catalog / a typical node (see assumptions).
+    flop_convention, mfu_basis : how MFU is counted (truecost.flops) and against which peak.
+    stack : software stack (`params.STACKS`): what the framework overlaps and fuses.
+    perf_params : efficiency parameters; default the calibrated ones for the accelerator.
+    allow_oom : return a prediction with fits=False instead of raising when memory overflows.
+
+    Raises InfeasibleLayoutError naming the failed constraint.
+    """
+    problem = make_problem(
+        arch, accelerator, n_gpus, seq_len, global_batch, precision=precision, network=network,
+        gpus_per_node=gpus_per_node, flop_convention=flop_convention, mfu_basis=mfu_basis, stack=stack,
+        perf_params=perf_params,
+    )
+    parallelism = parallelism or Parallelism()
+    if not parallelism.is_complete():
+        from .search import search_problem
+
+        best = search_problem(problem, fixed=parallelism, objective="time", top=1, include_oom=allow_oom)
+        return best[0]
+    errors = layout_errors(problem, parallelism)
+    if errors:
+        raise InfeasibleLayoutError("; ".join(errors))
+    result = evaluate(problem, layout_arrays([parallelism]))
+    pred = prediction_at(problem, result, parallelism, 0)
+    if not pred.fits and not allow_oom:
+        raise InfeasibleLayoutError(f"layout {_layout_str(parallelism)} {pred.warnings[0]}")
+    return pred
+
+
+def _layout_str(p: Parallelism) -> str:
+    return ", ".join(f"{k}={v}" for k, v in p.model_dump().items())

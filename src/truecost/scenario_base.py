@@ -1,0 +1,18 @@
+"""Shared pydantic building blocks for scenario sections (imported by every section's module)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Fraction = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+Year = Annotated[float, Field(ge=1990, le=2100, allow_inf_nan=False)]
+
+
+class Frozen(BaseModel):
+    """A frozen scenario section: unknown keys are errors, values may not change after validation."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
