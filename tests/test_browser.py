@@ -26,8 +26,13 @@ def test_doubling_the_h800_pool_raises_the_lab_total(page: Any, live_server: str
     """deepseek-lab: the H800 pool from 10,000 to 20,000 GPUs adds its CapEx and OpEx to the lab total."""
     problems: list[str] = []
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-    page.on("request", lambda r: None if r.url.startswith((live_server, "blob:", "data:")) else problems.append(r.url))
+    page.on(
+        "console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+    )
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith((live_server, "blob:", "data:")) else problems.append(r.url),
+    )
 
     page.goto(live_server + "/")
     wait_for_run(page, 0)
@@ -35,7 +40,7 @@ def test_doubling_the_h800_pool_raises_the_lab_total(page: Any, live_server: str
     page.select_option("#preset", "deepseek-lab")
     wait_for_run(page, before_select)
     page.wait_for_selector(H800_COUNT)
-    assert "DeepSeek lab" in page.locator("#scenario-name").inner_text()
+    assert "DeepSeek lab" in (page.locator("#scenario-name").text_content() or "")
 
     card = page.locator(LAB_TOTAL)
     total_before = float(card.get_attribute("data-value"))
@@ -55,6 +60,7 @@ def test_doubling_the_h800_pool_raises_the_lab_total(page: Any, live_server: str
     assert page.locator("#view-headline_cost_usd").get_attribute("data-value") == headline_before
     assert page.locator("#chart-waterfall .main-svg").count() > 0  # plotly drew the waterfall
     assert page.locator("#form-error").is_hidden()
+    page.evaluate("window.scrollTo(0, 0)")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "calculator-deepseek-lab.png"), full_page=False)
     assert problems == []

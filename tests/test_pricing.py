@@ -192,7 +192,7 @@ ARR = np.array([0.5, 1.0, 2.0])
 def test_formulas_broadcast(fn: Any, args: tuple[float, ...]) -> None:
     """Each argument in turn replaced by an array of 3 gives the 3 scalar results."""
     for i in range(len(args)):
-        arr_args = list(args)
+        arr_args: list[Any] = list(args)
         arr_args[i] = args[i] * ARR
         got = np.asarray(fn(*arr_args))
         want = [fn(*[a * s if j == i else a for j, a in enumerate(args)]) for s in ARR]

@@ -9,7 +9,9 @@ _SUFFIXES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
 
 
 def si(x: float, digits: int = 4) -> str:
-    """>>> si(2.788e6)
+    """A number with a K/M/B/T suffix.
+
+    >>> si(2.788e6)
     '2.788M'
     """
     if x is None or not math.isfinite(x):
@@ -24,7 +26,9 @@ def si(x: float, digits: int = 4) -> str:
 
 
 def usd(x: float) -> str:
-    """>>> usd(5.576e6)
+    """Dollars with a suffix.
+
+    >>> usd(5.576e6)
     '$5.576M'
     """
     return ("-" if x < 0 else "") + "$" + si(abs(x))

@@ -47,8 +47,8 @@ class Architecture(_Frozen):
     """A decoder-only transformer.
 
     >>> a = Architecture(arch="dense", layers=2, d_model=64, n_heads=4, ffn_dim=256, vocab=100)
-    >>> a.params_total
-    94208
+    >>> a.params_total  # 2 x (4 h^2 attention + 3 h F SwiGLU) + 2 V h
+    143872
     """
 
     name: str = ""

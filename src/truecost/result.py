@@ -26,6 +26,7 @@ RESULT_ORDER = (
     "fleet_opex_usd_per_year",
     "fleet_depreciation_usd_per_year",
     "fleet_tco_usd",
+    "lab_staff_usd_per_year",
     "development_cost_usd",
     "lab_total_cost_usd",
     "headline_cost_usd",

@@ -12,6 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import re
+
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
@@ -137,9 +139,33 @@ def preset_names() -> list[str]:
     return sorted(f.name[: -len(".yaml")] for f in files if f.name.endswith(".yaml"))
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 reads 14.8e12 (no sign in the exponent) as a string; scenarios write numbers that
+    way, so floats in scientific notation are resolved as floats here."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+
+
+def parse_yaml(text: str, where: str = "scenario") -> dict[str, Any]:
+    """YAML text -> raw scenario dict, or ScenarioError naming where and what."""
+    return _read_yaml(text, where)
+
+
 def _read_yaml(text: str, where: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -174,8 +200,9 @@ def load_raw(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _describe_error(err: Mapping[str, Any]) -> str:
-    loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("function-after", "function-before"))
-    loc = loc.replace(".[", "[")
+    from .uncertainty import path_str
+
+    loc = path_str(tuple(p for p in err.get("loc", ()) if p not in ("function-after", "function-before")))
     msg = str(err.get("msg", "invalid"))
     msg = msg.removeprefix("Value error, ")
     got = err.get("input")

@@ -26,11 +26,14 @@ Array = np.ndarray
 
 
 def gemm_efficiency(
-    m: Array | float, n: Array | float, count: Array | float, params: PerfParams, saturation_output: float
+    m: Array | float, n: Array | float, count: Array | float, *, large: float, saturation_output: float
 ) -> Array:
-    """Achieved fraction of peak for `count` compute-bound GEMMs with (m x n) outputs. [1]"""
+    """Achieved fraction of peak for `count` compute-bound GEMMs with (m x n) outputs. [1]
+
+    large : fraction a large GEMM reaches. saturation_output : W0. [element]
+    """
     w = count * m * n
-    return params.gemm_efficiency * w / (w + saturation_output)
+    return large * w / (w + saturation_output)
 
 
 def gemm_time_s(
@@ -43,6 +46,7 @@ def gemm_time_s(
     hbm_byte_per_s: float,
     params: PerfParams,
     saturation_output: float | None = None,
+    efficiency: float | None = None,
     elem_byte: float = 2.0,
     io_byte: Array | float | None = None,
 ) -> Array:
@@ -54,16 +58,18 @@ def gemm_time_s(
     hbm_byte_per_s : HBM bandwidth. [byte/s]
     elem_byte : bytes per matrix element. [byte]
     saturation_output : W0 for this precision (default `params.gemm_saturation_output`). [element]
+    efficiency : large-GEMM fraction of peak for this precision (default `params.gemm_efficiency`). [1]
     io_byte : HBM traffic if not the three matrices once each (fused kernels). [byte]
 
     >>> from truecost.perf.params import PerfParams
-    >>> p = PerfParams(0.5, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, "test")
+    >>> p = PerfParams(0.5, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0)
     >>> float(gemm_time_s(1000, 1000, 1000, count=1, peak_flop_per_s=1e12, hbm_byte_per_s=1e15, params=p))
     0.004
     """
     flops = 2.0 * m * n * k * count
     w0 = params.gemm_saturation_output if saturation_output is None else saturation_output
-    t_compute = flops / (peak_flop_per_s * gemm_efficiency(m, n, count, params, w0))
+    large = params.gemm_efficiency if efficiency is None else efficiency
+    t_compute = flops / (peak_flop_per_s * gemm_efficiency(m, n, count, large=large, saturation_output=w0))
     traffic = count * elem_byte * (m * k + k * n + m * n) if io_byte is None else io_byte
     t_memory = traffic / (hbm_byte_per_s * params.memory_efficiency)
     return np.maximum(t_compute, t_memory)

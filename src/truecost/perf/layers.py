@@ -37,6 +37,11 @@ class Hardware:
     act_byte: float = 2.0  # activations
     linear_elem_byte: float = 2.0  # weight-GEMM operands (1 in FP8)
     fp8: bool = False
+    linear_precision: str = "bf16"
+
+    @property
+    def linear_efficiency(self) -> float:
+        return self.params.gemm_efficiency_at(self.linear_precision)
 
     @property
     def linear_saturation_output(self) -> float:
@@ -71,6 +76,7 @@ class _Acc:
             hbm_byte_per_s=hw.hbm_byte_per_s,
             params=hw.params,
             saturation_output=hw.linear_saturation_output,
+            efficiency=hw.linear_efficiency,
             elem_byte=hw.linear_elem_byte,
         )
         self.linear_flop = self.linear_flop + 2.0 * m_ * n * k * count

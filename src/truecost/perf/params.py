@@ -1,35 +1,57 @@
-"""Calibrated efficiency parameters per accelerator, software stacks, and the goodput default.
+"""Efficiency parameters per accelerator, software stacks, and the goodput default.
 
-A handful of physical parameters per accelerator turn FLOP and byte counts into seconds. They
-were fitted once on half of the vTrain A100 measurements (`truecost.perf.calibrate`, fixed
-seed); every other accelerator derives its parameters from the A100 ones through datasheet
-ratios, because no other GPU was available to measure. The derivation is in `params_for`.
-FP8 GEMMs keep the same achievable fraction of the (twice as high) FP8 peak: an assumption, not
-a measurement.
+A handful of physical parameters per accelerator turn FLOP and byte counts into seconds:
+
+- cited, not fitted: the achievable fraction of peak of a large GEMM, per accelerator and
+  precision (measured maximum-achievable-matmul figures), and the collective bus-bandwidth
+  efficiency (NCCL). The vTrain data cannot pin them down (its fit is as good anywhere from 0.8
+  to 1.0), so they come from measurements made for that purpose;
+- fitted (`truecost.perf.calibrate`): the GEMM saturation size, memory-bound efficiency, the
+  per-layer host overhead, the collective latency and the per-step overhead, on the seeded 'fit'
+  half of the vTrain A100 measurements;
+- derived: accelerators nobody measured here (no GPU was available) keep the A100 fit and scale
+  the saturation size with their 16-bit peak (`params_for`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
 from ..catalog.schema import Accelerator
+
+PARAM_NAMES = (
+    "gemm_efficiency",
+    "fp8_gemm_efficiency",
+    "gemm_saturation_output",
+    "memory_efficiency",
+    "layer_overhead_s",
+    "comm_efficiency",
+    "comm_latency_s",
+    "step_overhead_s",
+)
+PARAM_UNITS = MappingProxyType(
+    {"gemm_saturation_output": "element", "layer_overhead_s": "s", "comm_latency_s": "s", "step_overhead_s": "s"}
+)
 
 
 @dataclass(frozen=True)
 class PerfParams:
     """Achievable efficiency of one accelerator.
 
-    gemm_efficiency : fraction of the dense peak a large GEMM reaches. [1]
+    gemm_efficiency : fraction of the dense 16-bit peak a large GEMM reaches. [1]
+    fp8_gemm_efficiency : the same for FP8 GEMMs against the FP8 peak (None: as 16-bit). [1]
     gemm_saturation_output : output elements (count x m x n) at which a GEMM reaches half of
-        `gemm_efficiency` at the 16-bit peak (tile and wave quantisation). [element]
+        its large-matrix efficiency at the 16-bit peak (tile and wave quantisation). [element]
     memory_efficiency : fraction of HBM bandwidth memory-bound kernels reach. [1]
-    layer_overhead_s : fixed time per transformer layer per forward pass (kernel launches and
-        host work that do not scale with the matrices); backward counts it twice. [s]
+    layer_overhead_s : host time to launch one transformer layer's forward pass; a pass takes
+        at least this long (backward: twice), however small the matrices. [s]
     comm_efficiency : achieved collective bus bandwidth / link bandwidth (NCCL). [1]
     comm_latency_s : latency of one collective step (alpha of the alpha-beta model). [s]
     step_overhead_s : fixed time per optimizer step (grad-norm, loss-scale check, optimizer
         launches, logging). [s]
-    source : how the values were obtained.
+    sources : where each value comes from, by parameter name.
     """
 
     gemm_efficiency: float
@@ -39,55 +61,96 @@ class PerfParams:
     comm_efficiency: float
     comm_latency_s: float
     step_overhead_s: float
-    source: str
+    fp8_gemm_efficiency: float | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("gemm_efficiency", "memory_efficiency", "comm_efficiency"):
             v = getattr(self, name)
             if not 0 < v <= 1:
                 raise ValueError(f"{name} must be in (0, 1], got {v}")
+        if self.fp8_gemm_efficiency is not None and not 0 < self.fp8_gemm_efficiency <= 1:
+            raise ValueError(f"fp8_gemm_efficiency must be in (0, 1], got {self.fp8_gemm_efficiency}")
         for name in ("gemm_saturation_output", "layer_overhead_s", "comm_latency_s", "step_overhead_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
+    def gemm_efficiency_at(self, precision: str) -> float:
+        """Large-GEMM fraction of the dense peak at `precision`. [1]"""
+        if precision == "fp8" and self.fp8_gemm_efficiency is not None:
+            return self.fp8_gemm_efficiency
+        return self.gemm_efficiency
 
-# ---- the calibrated table ---------------------------------------------------------------------
-# Fitted by `python -m truecost.perf.calibrate` (bench/calibrate_perf.py runs the same) on the
-# "fit" half of the vTrain single-node set (Bang et al., MICRO 2024; 720 of 1,440 rows, chosen
-# by a seeded permutation stratified by GPU count), least squares on log step time. The other 720
-# rows, Narayanan et al. 2021 Table 1, DeepSeek-V3 and Llama 3 were never used in the fit.
+    def source_of(self, name: str) -> str:
+        return self.sources.get(name, "")
+
+
+# ---- cited efficiencies -----------------------------------------------------------------------
+# Maximum achievable matmul FLOPS (best BF16 GEMM over a sweep of shapes), Stas Bekman, "Machine
+# Learning Engineering Open Book", chapter compute/accelerator, MAMF table (mamf-finder.py):
+# A100 SXM 267.9 of 312 TFLOPS, H100 SXM 792.1 of 989 TFLOPS. H800 and H200 share the H100's
+# GH100 compute die and clocks (they differ in NVLink, FP64 and HBM), so they take its value.
+_MAMF_SOURCE = (
+    "maximum achievable BF16 matmul FLOPS / dense peak, S. Bekman, 'Machine Learning Engineering "
+    "Open Book', compute/accelerator MAMF table: {acc} {tflops} of {peak} TFLOPS"
+)
+_A100_MAMF = (267.9 / 312.0, _MAMF_SOURCE.format(acc="A100 SXM", tflops=267.9, peak=312))
+_H100_MAMF = (792.1 / 989.0, _MAMF_SOURCE.format(acc="H100 SXM", tflops=792.1, peak=989))
+GEMM_EFFICIENCY: dict[str, tuple[float, str]] = {
+    "a100-sxm4-80gb": _A100_MAMF,
+    "a100-sxm4-40gb": _A100_MAMF,
+    "h100-sxm": _H100_MAMF,
+    "h800": (_H100_MAMF[0], _H100_MAMF[1] + " (H800: same GH100 compute die as H100 SXM)"),
+    "h200": (_H100_MAMF[0], _H100_MAMF[1] + " (H200: same GH100 compute die as H100 SXM)"),
+}
+# FP8 with fine-grained (1x128 / 128x128 block) scaling as DeepSeek-V3 trains: DeepGEMM reaches
+# "up to 1350+ FP8 TFLOPS" on H800 SXM5 (deepseek-ai/DeepGEMM README, 2025), of the 1,979 dense
+# FP8 peak.
+_DEEPGEMM = (1350.0 / 1979.0, "DeepGEMM (deepseek-ai/DeepGEMM README, 2025): up to 1350 FP8 TFLOPS on H800 of 1979 peak")
+FP8_GEMM_EFFICIENCY: dict[str, tuple[float, str]] = {
+    "h100-sxm": _DEEPGEMM,
+    "h800": _DEEPGEMM,
+    "h200": _DEEPGEMM,
+}
+# NCCL all-reduce bus bandwidth on an 8 x A100 NVSwitch node, about 230-240 GB/s of the 300 GB/s
+# per direction (nccl-tests all_reduce_perf figures NVIDIA publishes for DGX A100).
+COMM_EFFICIENCY = 0.78
+COMM_EFFICIENCY_SOURCE = "NCCL all-reduce bus bandwidth ~235 of 300 GB/s per direction on DGX A100 (nccl-tests)"
+
+# ---- fitted on vTrain -------------------------------------------------------------------------
+# Written by `python -m truecost.perf.calibrate` (see bench/calibrate_perf.py): least squares on
+# log step time over the seeded 'fit' half of the vTrain single-node set (Bang et al., MICRO
+# 2024; 720 of 1,440 rows, stratified by GPU count), A100, with the cited values above held
+# fixed. The other 720 rows, Narayanan et al. 2021 Table 1, DeepSeek-V3 and Llama 3 were never
+# used in the fit.
 CALIBRATION_SOURCE = (
     "fitted on the seeded 'fit' half (720 rows) of the vTrain A100 single-node measurements "
-    "(Bang et al., MICRO 2024) by truecost.perf.calibrate; least squares on log step time"
+    "(Bang et al., MICRO 2024) by truecost.perf.calibrate"
 )
-A100_FIT = PerfParams(
-    gemm_efficiency=0.859,
-    gemm_saturation_output=3.27e6,
-    memory_efficiency=0.738,
-    layer_overhead_s=7.9e-4,
-    comm_efficiency=0.78,
-    comm_latency_s=7.8e-6,
-    step_overhead_s=7.4e-3,
-    source=CALIBRATION_SOURCE,
-)
+FITTED_A100: dict[str, float] = {
+    "gemm_saturation_output": 3.27e6,
+    "memory_efficiency": 0.738,
+    "layer_overhead_s": 7.9e-4,
+    "comm_latency_s": 7.8e-6,
+    "step_overhead_s": 7.4e-3,
+}
 
-# The accelerator the fit was made on and its datasheet figures, for the derivations below.
 REFERENCE_ACCELERATOR = "a100-sxm4-80gb"
 _REFERENCE_PEAK_FLOP_PER_S = 312e12  # A100 dense BF16 (NVIDIA A100 datasheet)
 
-CALIBRATED: dict[str, PerfParams] = {
-    REFERENCE_ACCELERATOR: A100_FIT,
-    # Same GA100 die and clocks; only HBM size and bandwidth differ, and those enter the model
-    # through the catalog row, not through these parameters.
-    "a100-sxm4-40gb": replace(A100_FIT, source=CALIBRATION_SOURCE + " (same GA100 silicon as A100 80GB)"),
-}
 
-DERIVED_SOURCE = (
-    "derived from the A100 fit through datasheet ratios (no {acc} was available to measure): "
-    "GEMM and memory efficiency, per-layer and per-step overheads and communication efficiency "
-    "kept; the GEMM saturation size scaled with the dense 16-bit peak ({ratio:.2f} x the A100's "
-    "312 TFLOP/s)"
-)
+def calibrated_a100(fitted: Mapping[str, float] | None = None) -> PerfParams:
+    """The A100 parameters: cited efficiencies plus the fitted values (default: the table)."""
+    fitted = dict(FITTED_A100 if fitted is None else fitted)
+    sources = {name: CALIBRATION_SOURCE for name in fitted}
+    sources["gemm_efficiency"] = _A100_MAMF[1]
+    sources["comm_efficiency"] = COMM_EFFICIENCY_SOURCE
+    return PerfParams(
+        gemm_efficiency=_A100_MAMF[0], comm_efficiency=COMM_EFFICIENCY, sources=sources, **fitted
+    )
+
+
+A100_FIT = calibrated_a100()
 
 
 def peak_16bit(accelerator: Accelerator) -> float:
@@ -95,23 +158,36 @@ def peak_16bit(accelerator: Accelerator) -> float:
     return accelerator.peak("bf16" if "bf16" in accelerator.peak_flop_per_s else "fp16")
 
 
-def params_for(accelerator: Accelerator) -> PerfParams:
+def params_for(accelerator: Accelerator, base: PerfParams | None = None) -> PerfParams:
     """Efficiency parameters for an accelerator.
 
-    Calibrated rows are used as they are. Any other accelerator keeps the A100 efficiencies
-    (fractions of its own datasheet peak and bandwidth, which enter through the catalog row) and
+    The fitted values come from the A100 (`base`, default the shipped fit). Another accelerator
+    takes its cited GEMM efficiencies where they exist (else the A100's fraction of peak, a
+    stated assumption), keeps the fitted memory efficiency, host overheads and latencies, and
     scales the GEMM saturation size with its 16-bit peak: by Little's law the output work a GPU
-    needs in flight to stay busy grows with its throughput. A GEMM at another precision scales it
-    again with that precision's peak (see `layers.Hardware`).
+    needs in flight to stay busy grows with its throughput. FP8 GEMMs scale it again with the
+    FP8 / 16-bit peak ratio (`layers.Hardware`).
     """
-    base = CALIBRATED.get(accelerator.id)
-    if base is not None:
-        return base
+    base = base or A100_FIT
     ratio = peak_16bit(accelerator) / _REFERENCE_PEAK_FLOP_PER_S
+    sources = dict(base.sources)
+    derived = (
+        f"derived for {accelerator.id} from the A100 fit (no {accelerator.id} was available to measure)"
+    )
+    if accelerator.id != REFERENCE_ACCELERATOR:
+        for name in ("memory_efficiency", "layer_overhead_s", "comm_latency_s", "step_overhead_s"):
+            sources[name] = f"{derived}: kept as fitted ({base.source_of(name)})"
+        sources["gemm_saturation_output"] = f"{derived}: A100 value x 16-bit peak ratio {ratio:.2f}"
+    eff, eff_src = GEMM_EFFICIENCY.get(accelerator.id, (base.gemm_efficiency, f"{derived}: A100 fraction of peak kept"))
+    fp8, fp8_src = FP8_GEMM_EFFICIENCY.get(accelerator.id, (None, "same fraction of the FP8 peak as of the 16-bit peak"))
+    sources["gemm_efficiency"] = eff_src
+    sources["fp8_gemm_efficiency"] = fp8_src
     return replace(
-        A100_FIT,
-        gemm_saturation_output=A100_FIT.gemm_saturation_output * ratio,
-        source=DERIVED_SOURCE.format(acc=accelerator.id, ratio=ratio),
+        base,
+        gemm_efficiency=eff,
+        fp8_gemm_efficiency=fp8,
+        gemm_saturation_output=base.gemm_saturation_output * ratio,
+        sources=sources,
     )
 
 

@@ -43,6 +43,8 @@ from .params import (
     DEFAULT_STACK,
     OPTIMIZER_TRAFFIC_BYTE,
     OVERLAP_COMM_SM_FRACTION,
+    PARAM_NAMES,
+    PARAM_UNITS,
     USABLE_HBM_FRACTION,
     VOCAB_PAD_MULTIPLE,
     PerfParams,
@@ -142,11 +144,10 @@ def make_problem(
     assumptions.append(
         _assumption("gpus_per_node", gpn, "GPU", "scenario" if gpus_per_node else f"catalog row {accelerator.id}")
     )
-    for pname in ("gemm_efficiency", "gemm_saturation_output", "memory_efficiency", "layer_overhead_s",
-                  "comm_efficiency", "comm_latency_s", "step_overhead_s"):
-        unit = {"gemm_saturation_output": "element", "layer_overhead_s": "s", "comm_latency_s": "s",
-                "step_overhead_s": "s"}.get(pname, "1")
-        assumptions.append(_assumption(f"perf.{pname}", getattr(pp_, pname), unit, pp_.source))
+    for pname in PARAM_NAMES:
+        value = getattr(pp_, pname)
+        if value is not None:
+            assumptions.append(_assumption(f"perf.{pname}", value, PARAM_UNITS.get(pname, "1"), pp_.source_of(pname)))
     assumptions.append(_assumption("software_stack", sw.name, "", sw.source))
     assumptions.append(
         _assumption("usable_hbm_fraction", USABLE_HBM_FRACTION, "1",
@@ -169,6 +170,7 @@ def make_problem(
         act_byte=act_byte,
         linear_elem_byte=1.0 if fp8 else act_byte,
         fp8=fp8,
+        linear_precision=precision,
     )
     return Problem(
         arch=arch,

@@ -53,7 +53,9 @@ def report_data(
     return gather(est, sens), note
 
 
-def html_report(source: str | Path | Mapping[str, Any], samples: int | None = None, seed: int | None = None) -> str:
+def html_report(
+    source: str | Path | Mapping[str, Any], samples: int | None = None, seed: int | None = None
+) -> str:
     """The HTML report of a scenario as one string."""
     from .html import document
 
@@ -96,7 +98,9 @@ def write_report(
         raise TruecostError(f"unknown format {fmt!r}; valid formats: {', '.join(FORMATS)}", field="format")
     path = Path(output)
     if not path.parent.is_dir():
-        raise TruecostError(f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist", field="output")
+        raise TruecostError(
+            f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist", field="output"
+        )
     data, note = report_data(scenario, samples, seed)
     try:
         writer(data, path, note)

@@ -8,8 +8,8 @@ Figures are built as plain dicts, not `plotly.graph_objects`, so no theme templa
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,9 @@ class Chart:
 def charts(data: ReportData) -> list[Chart]:
     """The charts this report has data for, in reading order."""
     out: list[Chart] = []
-    at_point = " At the point estimate: every uncertain input at its median." if data.samples is not None else ""
+    at_point = (
+        " At the point estimate: every uncertain input at its median." if data.samples is not None else ""
+    )
     computed = [v for v in data.views if v.computed]
     if computed:
         out.append(
@@ -334,7 +336,9 @@ def _tornado(title: str, t: Tornado) -> dict[str, Any]:
             showlegend=True,
             legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.01, "yanchor": "bottom"},
             margin={"l": 70, "r": 30, "t": 40, "b": 50},
-            xaxis=_axis(title={"text": f"{t.output} [{t.unit}]"}, tickprefix="$" if t.unit.startswith("USD") else ""),
+            xaxis=_axis(
+                title={"text": f"{t.output} [{t.unit}]"}, tickprefix="$" if t.unit.startswith("USD") else ""
+            ),
             yaxis=_axis(autorange="reversed"),
             shapes=[
                 {

@@ -71,6 +71,7 @@ HISTOGRAM_KEYS = (
 )
 MAX_HISTOGRAMS = 6
 
+
 @dataclass(frozen=True)
 class Figure:
     """A result as shown: central value, and its 90% interval when sampled."""
@@ -356,13 +357,17 @@ def answer(est: Estimate, vs: tuple[View, ...]) -> str:
                 s += f" at {usd(price)} per GPU-hour"
         parts.append(s + ", the rented cost of the final training run alone.")
     elif hours.central is not None:
-        parts.append(f"The final training run takes {hours.text.replace(' h', '')} GPU-hours; no rental price was set.")
+        parts.append(
+            f"The final training run takes {hours.text.replace(' h', '')} GPU-hours; no rental price was set."
+        )
     own = by.get("final_run_owned_cost_usd")
     if own is not None:
         parts.append(f"Owning the hardware instead, the same run costs {own.figure.text}.")
     dev = by.get("development_cost_usd")
     if dev is not None:
-        parts.append(f"Counting the research and ablation runs and the staff behind it, development cost {dev.figure.text}.")
+        parts.append(
+            f"Counting the research and ablation runs and the staff behind it, development cost {dev.figure.text}."
+        )
     lab = by.get("lab_total_cost_usd")
     if lab is not None:
         s = f"The lab's total spend over the period is {lab.figure.text}"
@@ -449,7 +454,12 @@ def gather(est: Estimate, sens: dict[str, Any] | None = None) -> ReportData:
             conv.append((label, str(est.details[key])))
     by_conv = est.details.get("flops_per_token_by_convention")
     if isinstance(by_conv, dict) and by_conv:
-        conv.append(("FLOPs per token by convention", ", ".join(f"{k} {value(v, 'FLOP')}" for k, v in by_conv.items())))
+        conv.append(
+            (
+                "FLOPs per token by convention",
+                ", ".join(f"{k} {value(v, 'FLOP')}" for k, v in by_conv.items()),
+            )
+        )
     order = [k for k in RESULT_ORDER if k in est.results] + [k for k in est.results if k not in RESULT_ORDER]
     sens_unit = str((sens or {}).get("unit") or est.units.get(str((sens or {}).get("output", "")), "USD"))
 

@@ -39,8 +39,12 @@ def join(parts: Iterable[Any]) -> Safe:
     return Safe("".join(esc(p) for p in parts))
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], cls: str = "", numeric: Sequence[int] = ()) -> Safe:
-    head = tag("tr", join(tag("th", h, class_="num" if i in numeric else None) for i, h in enumerate(headers)))
+def table(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], cls: str = "", numeric: Sequence[int] = ()
+) -> Safe:
+    head = tag(
+        "tr", join(tag("th", h, class_="num" if i in numeric else None) for i, h in enumerate(headers))
+    )
     body = join(
         tag("tr", join(tag("td", c, class_="num" if i in numeric else None) for i, c in enumerate(row)))
         for row in rows
@@ -86,7 +90,15 @@ def cards(views: Sequence[View]) -> Safe:
 def views_table(views: Sequence[View]) -> Safe:
     return table(
         ["view", "value", "includes", "leaves out"],
-        ([v.label, join([v.figure.text, tag("div", v.figure.interval, class_="interval")]), v.includes, v.excludes] for v in views),
+        (
+            [
+                v.label,
+                join([v.figure.text, tag("div", v.figure.interval, class_="interval")]),
+                v.includes,
+                v.excludes,
+            ]
+            for v in views
+        ),
         cls="views",
         numeric=(1,),
     )
@@ -101,7 +113,11 @@ def waterfall_table(data: ReportData) -> Safe:
 
 
 def breakdown_table(data: ReportData) -> Safe:
-    return table(["group", "item", "amount"], ([i.group, i.label, value(i.amount_usd, "USD")] for i in data.breakdown), numeric=(2,))
+    return table(
+        ["group", "item", "amount"],
+        ([i.group, i.label, value(i.amount_usd, "USD")] for i in data.breakdown),
+        numeric=(2,),
+    )
 
 
 def results_table(rows: Sequence[ResultRow], sampled: bool) -> Safe:
@@ -133,7 +149,13 @@ def results_table(rows: Sequence[ResultRow], sampled: bool) -> Safe:
 def derivation(data: ReportData) -> Safe:
     parts: list[Any] = []
     if data.conventions:
-        parts.append(tag("dl", join(join([tag("dt", k), tag("dd", v)]) for k, v in data.conventions), class_="conventions"))
+        parts.append(
+            tag(
+                "dl",
+                join(join([tag("dt", k), tag("dd", v)]) for k, v in data.conventions),
+                class_="conventions",
+            )
+        )
     if data.derivation:
         parts.append(results_table(data.derivation, data.samples is not None))
     if data.stages:
@@ -178,14 +200,22 @@ def reference_table(data: ReportData) -> Safe:
     def ours(r: dict[str, Any]) -> Any:
         if "ours" not in r:
             return ""
-        return join([value(r["ours"], str(r.get("unit", ""))) if r["ours"] is not None else "-", tag("div", r.get("gap", ""), class_="interval")])
+        return join(
+            [
+                value(r["ours"], str(r.get("unit", ""))) if r["ours"] is not None else "-",
+                tag("div", r.get("gap", ""), class_="interval"),
+            ]
+        )
 
     def about(r: dict[str, Any]) -> Any:
         return join([r.get("source", ""), tag("div", r["note"], class_="interval") if r.get("note") else ""])
 
     return table(
         ["reference point", "published", "this estimate", "source"],
-        ([r.get("name", ""), value(r.get("value"), str(r.get("unit", ""))), ours(r), about(r)] for r in data.reference_points),
+        (
+            [r.get("name", ""), value(r.get("value"), str(r.get("unit", ""))), ours(r), about(r)]
+            for r in data.reference_points
+        ),
         numeric=(1, 2),
     )
 
@@ -200,7 +230,16 @@ def sobol_table(data: ReportData) -> Safe:
 
     return table(
         ["input", "output at its p5", "output at its p95", "Sobol' first order", "Sobol' total order"],
-        ([tag("code", b.label), value(b.low, t.unit), value(b.high, t.unit), idx(b.first_order), idx(b.total_order)] for b in t.bars),
+        (
+            [
+                tag("code", b.label),
+                value(b.low, t.unit),
+                value(b.high, t.unit),
+                idx(b.first_order),
+                idx(b.total_order),
+            ]
+            for b in t.bars
+        ),
         numeric=(1, 2, 3, 4),
     )
 
@@ -218,7 +257,13 @@ def fleet_block(data: ReportData) -> Safe:
     parts: list[Any] = []
     if data.fleet_summary:
         parts.append(tag("h3", "The fleet"))
-        parts.append(tag("dl", join(join([tag("dt", k), tag("dd", v)]) for k, v in data.fleet_summary), class_="conventions"))
+        parts.append(
+            tag(
+                "dl",
+                join(join([tag("dt", k), tag("dd", v)]) for k, v in data.fleet_summary),
+                class_="conventions",
+            )
+        )
         if data.fleet_note:
             parts.append(tag("p", data.fleet_note, class_="note"))
     if data.owned_terms:
@@ -232,7 +277,11 @@ def fleet_block(data: ReportData) -> Safe:
 def warnings_block(warnings: Sequence[str]) -> Safe:
     if not warnings:
         return Safe("")
-    return tag("div", join([tag("h3", "Warnings"), tag("ul", join(tag("li", w) for w in warnings))]), class_="warnings")
+    return tag(
+        "div",
+        join([tag("h3", "Warnings"), tag("ul", join(tag("li", w) for w in warnings))]),
+        class_="warnings",
+    )
 
 
 def chart_block(chart: Chart, figure: dict[str, Any] | None = None) -> Safe:
@@ -245,7 +294,13 @@ def chart_block(chart: Chart, figure: dict[str, Any] | None = None) -> Safe:
     )
     return tag(
         "figure",
-        join([tag("div", "", id=div_id, class_="chart"), tag("figcaption", join([tag("b", chart.title), ". ", chart.caption])), script]),
+        join(
+            [
+                tag("div", "", id=div_id, class_="chart"),
+                tag("figcaption", join([tag("b", chart.title), ". ", chart.caption])),
+                script,
+            ]
+        ),
         class_="chart-figure",
         data_chart=chart.key,
     )
@@ -289,12 +344,21 @@ def body(data: ReportData, sensitivity_note: str = "") -> Safe:
         ),
     ]
     if data.waterfall:
-        parts.append(section("From the headline to the lab total", join([chart("waterfall"), waterfall_table(data)]), "waterfall"))
+        parts.append(
+            section(
+                "From the headline to the lab total",
+                join([chart("waterfall"), waterfall_table(data)]),
+                "waterfall",
+            )
+        )
     else:
         parts.append(
             section(
                 "From the headline to the lab total",
-                tag("p", "The scenario has no fleet or lab section, so there is no waterfall: only the final run is costed."),
+                tag(
+                    "p",
+                    "The scenario has no fleet or lab section, so there is no waterfall: only the final run is costed.",
+                ),
                 "waterfall",
             )
         )
@@ -302,7 +366,9 @@ def body(data: ReportData, sensitivity_note: str = "") -> Safe:
         parts.append(
             section(
                 "Where the money goes",
-                join([chart("breakdown"), breakdown_table(data) if data.breakdown else "", fleet_block(data)]),
+                join(
+                    [chart("breakdown"), breakdown_table(data) if data.breakdown else "", fleet_block(data)]
+                ),
                 "breakdown",
             )
         )
@@ -329,7 +395,9 @@ def body(data: ReportData, sensitivity_note: str = "") -> Safe:
         )
     )
     if data.notes:
-        parts.append(section("Notes from the scenario", join(tag("blockquote", n) for n in data.notes), "notes"))
+        parts.append(
+            section("Notes from the scenario", join(tag("blockquote", n) for n in data.notes), "notes")
+        )
     if data.reference_points:
         parts.append(section("Reference points", reference_table(data), "reference-points"))
     if data.sources:
@@ -338,7 +406,11 @@ def body(data: ReportData, sensitivity_note: str = "") -> Safe:
 
 
 def footer(data: ReportData) -> str:
-    run = f"{data.samples:,} Monte Carlo samples, seed {data.seed}" if data.samples is not None else "point estimate"
+    run = (
+        f"{data.samples:,} Monte Carlo samples, seed {data.seed}"
+        if data.samples is not None
+        else "point estimate"
+    )
     return f"Generated by truecost {__version__} on {_dt.date.today().isoformat()} ({run})."
 
 

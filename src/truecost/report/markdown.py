@@ -59,7 +59,10 @@ def document(data: ReportData, path: Path, sensitivity_note: str = "") -> tuple[
     out.append(
         table(
             ["view", "value", "includes", "leaves out"],
-            ([v.label, (v.figure.text + " " + v.figure.interval).strip(), v.includes, v.excludes] for v in data.views),
+            (
+                [v.label, (v.figure.text + " " + v.figure.interval).strip(), v.includes, v.excludes]
+                for v in data.views
+            ),
         )
     )
     if "views" in pngs:
@@ -70,16 +73,26 @@ def document(data: ReportData, path: Path, sensitivity_note: str = "") -> tuple[
         out.append(
             table(
                 ["step", "adds", "running total", "what it is"],
-                ([s.label, value(s.amount_usd, "USD"), value(s.total_usd, "USD"), s.note] for s in data.waterfall),
+                (
+                    [s.label, value(s.amount_usd, "USD"), value(s.total_usd, "USD"), s.note]
+                    for s in data.waterfall
+                ),
             )
         )
     else:
-        out.append("The scenario has no fleet or lab section, so there is no waterfall: only the final run is costed.")
+        out.append(
+            "The scenario has no fleet or lab section, so there is no waterfall: only the final run is costed."
+        )
     if data.breakdown or data.owned_terms:
         out.append("## Where the money goes")
     if data.breakdown:
         out.append(pngs["breakdown"])
-        out.append(table(["group", "item", "amount"], ([i.group, i.label, value(i.amount_usd, "USD")] for i in data.breakdown)))
+        out.append(
+            table(
+                ["group", "item", "amount"],
+                ([i.group, i.label, value(i.amount_usd, "USD")] for i in data.breakdown),
+            )
+        )
     if data.fleet_summary:
         out.append("### The fleet")
         out.append("\n".join(f"- **{text(k)}**: {text(v)}" for k, v in data.fleet_summary))
@@ -90,7 +103,12 @@ def document(data: ReportData, path: Path, sensitivity_note: str = "") -> tuple[
         if data.owned_summary:
             out.append(text(data.owned_summary))
         total = sum(x for _k, x in data.owned_terms) or 1.0
-        out.append(table(["term", "USD per GPU-hour", "share"], ([k, value(x, "USD"), f"{x / total:.0%}"] for k, x in data.owned_terms)))
+        out.append(
+            table(
+                ["term", "USD per GPU-hour", "share"],
+                ([k, value(x, "USD"), f"{x / total:.0%}"] for k, x in data.owned_terms),
+            )
+        )
     out.append("## How the FLOPs and GPU-hours were derived")
     if data.conventions:
         out.append("\n".join(f"- **{text(k)}**: {text(v)}" for k, v in data.conventions))
@@ -101,7 +119,10 @@ def document(data: ReportData, path: Path, sensitivity_note: str = "") -> tuple[
         out.append(
             table(
                 ["stage", "GPU-hours", "source"],
-                ([s.get("name", ""), value(s.get("gpu_hours"), "h"), s.get("source", "")] for s in data.stages),
+                (
+                    [s.get("name", ""), value(s.get("gpu_hours"), "h"), s.get("source", "")]
+                    for s in data.stages
+                ),
             )
         )
     if "distributions" in pngs or "tornado" in pngs or sensitivity_note:
@@ -139,7 +160,9 @@ def document(data: ReportData, path: Path, sensitivity_note: str = "") -> tuple[
                     [
                         r.get("name", ""),
                         value(r.get("value"), str(r.get("unit", ""))),
-                        "" if "ours" not in r else f"{value(r['ours'], str(r.get('unit', ''))) if r['ours'] is not None else '-'} ({r.get('gap', '')})",
+                        ""
+                        if "ours" not in r
+                        else f"{value(r['ours'], str(r.get('unit', ''))) if r['ours'] is not None else '-'} ({r.get('gap', '')})",
                         " ".join(str(x) for x in (r.get("source", ""), r.get("note", "")) if x),
                     ]
                     for r in data.reference_points

@@ -89,7 +89,11 @@ def _breakdown(items: tuple[Item, ...]) -> Any:
         for yi, it in zip(ys, its, strict=True):
             ax.text(it.amount_usd, yi, " " + usd(it.amount_usd), va="center", fontsize=8)
         y += len(its)
-    ax.set_yticks(np.arange(len(items)), [f"{it.group}: {it.label}" if it.group else it.label for it in items], fontsize=9)
+    ax.set_yticks(
+        np.arange(len(items)),
+        [f"{it.group}: {it.label}" if it.group else it.label for it in items],
+        fontsize=9,
+    )
     ax.invert_yaxis()
     _usd_axis(ax, "x")
     if len(groups(items)) > 1:

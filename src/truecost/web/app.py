@@ -62,7 +62,9 @@ class ScenarioRequest(BaseModel):
     samples: int | None = Field(
         None, ge=2, description="Monte Carlo trials (at most the server's cap, 1,000,000 by default)."
     )
-    seed: int | None = Field(None, ge=0, description="Random seed; the same seed gives exactly the same output.")
+    seed: int | None = Field(
+        None, ge=0, description="Random seed; the same seed gives exactly the same output."
+    )
 
 
 class YamlText(BaseModel):
@@ -172,7 +174,9 @@ def check_size(obj: Any) -> None:
     while stack:
         budget -= 1
         if budget < 0:
-            raise UserError("yaml", f"the scenario has more than {MAX_NODES:,} values (YAML aliases expanded)")
+            raise UserError(
+                "yaml", f"the scenario has more than {MAX_NODES:,} values (YAML aliases expanded)"
+            )
         x = stack.pop()
         if isinstance(x, dict):
             stack.extend(x.values())
@@ -218,7 +222,9 @@ def docs_page(spec: dict[str, Any]) -> str:
     ]
     for path, ops in spec.get("paths", {}).items():
         for method, op in ops.items():
-            parts.append(f'<section><h2><span class="method">{e(method.upper())}</span> <code>{e(path)}</code></h2>')
+            parts.append(
+                f'<section><h2><span class="method">{e(method.upper())}</span> <code>{e(path)}</code></h2>'
+            )
             parts.append(f"<p><b>{e(op.get('summary', ''))}</b></p><p>{e(op.get('description', ''))}</p>")
             params = op.get("parameters", [])
             if params:
@@ -299,7 +305,9 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> Response:
-        return Response(_plotly_js(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+        return Response(
+            _plotly_js(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"}
+        )
 
     @app.get("/static/report.css", include_in_schema=False)
     def report_css() -> Response:
@@ -320,7 +328,9 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
         from ..scenario import load_raw, preset_names
 
         if name not in preset_names():
-            raise UserError("name", f"no preset {name[:80]!r}; presets: {', '.join(preset_names())}", status=404)
+            raise UserError(
+                "name", f"no preset {name[:80]!r}; presets: {', '.join(preset_names())}", status=404
+            )
         return load_raw(name)
 
     @app.get("/api/catalog/{kind}", summary="A shipped catalog: hardware, models or runs")
@@ -329,7 +339,9 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
         from ..catalog import CATALOG_KINDS, catalog_rows
 
         if kind not in CATALOG_KINDS:
-            raise UserError("kind", f"unknown catalog {kind!r}; valid: {', '.join(CATALOG_KINDS)}", status=404)
+            raise UserError(
+                "kind", f"unknown catalog {kind!r}; valid: {', '.join(CATALOG_KINDS)}", status=404
+            )
         return catalog_rows(kind)
 
     @app.post("/api/estimate", summary="Run a scenario through the chain")
@@ -361,13 +373,19 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
 
         est = run(req)
         data = gather(est)
-        figures = {c.key: plotly_figure(c) for c in charts(data) if c.key in ("views", "waterfall", "breakdown", "distributions")}
+        figures = {
+            c.key: plotly_figure(c)
+            for c in charts(data)
+            if c.key in ("views", "waterfall", "breakdown", "distributions")
+        }
         fragments = {
             "answer": rhtml.esc(data.answer),
             "cards": rhtml.cards(data.views),
             "views": rhtml.views_table(data.views),
             "waterfall": rhtml.waterfall_table(data) if data.waterfall else "",
-            "breakdown": rhtml.join([rhtml.breakdown_table(data) if data.breakdown else "", rhtml.fleet_block(data)]),
+            "breakdown": rhtml.join(
+                [rhtml.breakdown_table(data) if data.breakdown else "", rhtml.fleet_block(data)]
+            ),
             "derivation": rhtml.derivation(data),
             "results": rhtml.results_table(data.results, data.samples is not None),
             "assumptions": rhtml.assumptions_table(data),
@@ -393,7 +411,9 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
         name = _slug(str(raw.get("name", "scenario")))
         text = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True, width=100)
         return PlainTextResponse(
-            text, media_type="application/yaml", headers={"Content-Disposition": f'attachment; filename="{name}.yaml"'}
+            text,
+            media_type="application/yaml",
+            headers={"Content-Disposition": f'attachment; filename="{name}.yaml"'},
         )
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
