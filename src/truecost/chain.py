@@ -186,7 +186,11 @@ def estimate(
         x = np.concatenate(parts)
         if not np.all(np.isfinite(x)):
             raise ScenarioError(f"result {k} is not finite in some trials; check the input distributions")
-        extended[k] = summarize_extended(x)
+        if x[0] == x.min() == x.max():  # no uncertain input reaches it: no need to sort
+            extended[k] = {q: float(x[0]) for q in summarize_extended(x[:1])}
+            extended[k]["sd"] = 0.0
+        else:
+            extended[k] = summarize_extended(x)
         results[k] = {q: extended[k][q] for q in ("mean", "p5", "p50", "p95")}
         kept[k] = x[::step].copy()
     return Estimate(

@@ -48,5 +48,5 @@ def value(x: Any, unit: str) -> str:
     if unit == "FLOP":
         return f"{xf:.4g}"
     if unit == "1":
-        return f"{xf:.4g}"
+        return si(xf) if abs(xf) >= 1e4 else f"{xf:.4g}"
     return si(xf) + (f" {unit}" if unit and unit != "1" else "")

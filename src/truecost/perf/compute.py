@@ -16,7 +16,7 @@ dimension k is caught by the memory term. Everything broadcasts over numpy array
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -88,6 +88,9 @@ class PassCost:
     core_s : attention core (QK^T, softmax x V and, unfused, the softmax/dropout kernels). [s]
     elementwise_s : norms, activations, residuals, dropout, permutations, FP8 casts. [s]
     linear_flop, core_flop : hardware FLOPs executed in the forward pass. [FLOP]
+    selective_s : the part selective recomputation re-runs (attention core, norms, activation
+        functions, MLA up-projections). [s]
+    selective_flop : its FLOPs. [FLOP]
     """
 
     linear_s: Array
@@ -95,25 +98,15 @@ class PassCost:
     elementwise_s: Array
     linear_flop: Array
     core_flop: Array
+    selective_s: Array
+    selective_flop: Array
 
     @property
     def total_s(self) -> Array:
         return self.linear_s + self.core_s + self.elementwise_s
 
     def __add__(self, other: PassCost) -> PassCost:
-        return PassCost(
-            self.linear_s + other.linear_s,
-            self.core_s + other.core_s,
-            self.elementwise_s + other.elementwise_s,
-            self.linear_flop + other.linear_flop,
-            self.core_flop + other.core_flop,
-        )
+        return PassCost(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
     def scaled(self, factor: Array | float) -> PassCost:
-        return PassCost(
-            self.linear_s * factor,
-            self.core_s * factor,
-            self.elementwise_s * factor,
-            self.linear_flop * factor,
-            self.core_flop * factor,
-        )
+        return PassCost(*(getattr(self, f.name) * factor for f in fields(self)))

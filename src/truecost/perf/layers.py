@@ -62,12 +62,22 @@ class _Acc:
         z = _zeros_like(tokens)
         self.linear_s, self.core_s, self.elementwise_s = z.copy(), z.copy(), z.copy()
         self.linear_flop, self.core_flop = z.copy(), z.copy()
+        self.selective_s, self.selective_flop = z.copy(), z.copy()
 
-    def linear(self, n: Array | float, k: Array | float, *, m: Array | None = None, count: Array | float = 1.0) -> None:
-        """A weight GEMM (m x k) @ (k x n); m defaults to the micro-batch tokens."""
+    def linear(
+        self,
+        n: Array | float,
+        k: Array | float,
+        *,
+        m: Array | None = None,
+        count: Array | float = 1.0,
+        selective: bool = False,
+    ) -> None:
+        """A weight GEMM (m x k) @ (k x n); m defaults to the micro-batch tokens.
+        `selective`: re-run by selective recomputation."""
         hw = self.hw
         m_ = self.tokens if m is None else m
-        self.linear_s = self.linear_s + gemm_time_s(
+        t = gemm_time_s(
             m_,
             n,
             k,
@@ -79,9 +89,14 @@ class _Acc:
             efficiency=hw.linear_efficiency,
             elem_byte=hw.linear_elem_byte,
         )
-        self.linear_flop = self.linear_flop + 2.0 * m_ * n * k * count
+        flop = 2.0 * m_ * n * k * count
+        self.linear_s = self.linear_s + t
+        self.linear_flop = self.linear_flop + flop
+        if selective:
+            self.selective_s = self.selective_s + t
+            self.selective_flop = self.selective_flop + flop
         if hw.fp8:
-            self.bytes(FP8_CAST_BYTE_PER_ELEMENT * m_ * k * count)
+            self.bytes(FP8_CAST_BYTE_PER_ELEMENT * m_ * k * count, selective=selective)
 
     def head(self, n: Array | float, k: Array | float) -> None:
         """A 16-bit GEMM over the micro-batch tokens (output head, router)."""
@@ -98,15 +113,28 @@ class _Acc:
         )
         self.linear_flop = self.linear_flop + 2.0 * self.tokens * n * k
 
-    def bytes(self, traffic_byte: Array | float) -> None:
-        self.elementwise_s = self.elementwise_s + memory_bound_time_s(traffic_byte, self.hw.hbm_byte_per_s, self.hw.params)
+    def bytes(self, traffic_byte: Array | float, *, selective: bool = False) -> None:
+        t = memory_bound_time_s(traffic_byte, self.hw.hbm_byte_per_s, self.hw.params)
+        self.elementwise_s = self.elementwise_s + t
+        if selective:
+            self.selective_s = self.selective_s + t
 
-    def elements(self, per_token: Array | float) -> None:
+    def elements(self, per_token: Array | float, *, selective: bool = False) -> None:
         """Memory-bound kernels touching `per_token` activation elements per token."""
-        self.bytes(per_token * self.hw.act_byte * self.tokens)
+        self.bytes(per_token * self.hw.act_byte * self.tokens, selective=selective)
+
+    def core(self, t: Array, flop: Array) -> None:
+        """Attention core; always part of selective recomputation."""
+        self.core_s = self.core_s + t
+        self.core_flop = self.core_flop + flop
+        self.selective_s = self.selective_s + t
+        self.selective_flop = self.selective_flop + flop
 
     def result(self) -> PassCost:
-        return PassCost(self.linear_s, self.core_s, self.elementwise_s, self.linear_flop, self.core_flop)
+        return PassCost(
+            self.linear_s, self.core_s, self.elementwise_s, self.linear_flop, self.core_flop,
+            self.selective_s, self.selective_flop,
+        )
 
 
 def _attention(acc: _Acc, arch: Architecture, mb: Array, seq_len: float, tp: Array, cp: Array) -> None:
@@ -114,13 +142,15 @@ def _attention(acc: _Acc, arch: Architecture, mb: Array, seq_len: float, tp: Arr
     h, nh = arch.d_model, arch.n_heads
     if arch.mla is not None:
         m = arch.mla
+        # Up-projections from the latents are re-run by selective recomputation (DeepSeek-V3
+        # sec. 3.2.3 recomputes them; Megatron-Core's mla_up_proj recompute module).
         if m.q_lora_rank:
             acc.linear(m.q_lora_rank, h)
-            acc.linear(nh * arch.qk_head_dim / tp, m.q_lora_rank)
+            acc.linear(nh * arch.qk_head_dim / tp, m.q_lora_rank, selective=True)
         else:
             acc.linear(nh * arch.qk_head_dim / tp, h)
         acc.linear(m.kv_lora_rank + m.qk_rope_head_dim, h)
-        acc.linear(nh * (m.qk_nope_head_dim + m.v_head_dim) / tp, m.kv_lora_rank)
+        acc.linear(nh * (m.qk_nope_head_dim + m.v_head_dim) / tp, m.kv_lora_rank, selective=True)
     else:
         acc.linear((nh + 2 * arch.kv_heads) * arch.d_head / tp, h)
     acc.linear(h, nh * arch.v_head_dim / tp)
@@ -143,8 +173,7 @@ def _attention(acc: _Acc, arch: Architecture, mb: Array, seq_len: float, tp: Arr
         t = t + gemm_time_s(sq, dv, keys, count=heads, elem_byte=hw.act_byte, **common)
         passes = 2.0 + (2.5 if hw.stack.dropout else 0.0)  # softmax r/w; dropout r/w + 1-byte mask
         t = t + memory_bound_time_s(passes * hw.act_byte * heads * sq * keys, hw.hbm_byte_per_s, hw.params)
-    acc.core_s = acc.core_s + t
-    acc.core_flop = acc.core_flop + 2.0 * heads * sq * keys * (dqk + dv)
+    acc.core(t, 2.0 * heads * sq * keys * (dqk + dv))
 
 
 def _mlp(acc: _Acc, arch: Architecture, kind: str, tp: Array, ep: Array) -> None:
@@ -158,26 +187,28 @@ def _mlp(acc: _Acc, arch: Architecture, kind: str, tp: Array, ep: Array) -> None
         m_e = acc.tokens * mo.top_k / local  # tokens per local expert, balanced routing
         acc.linear(up * f / tp, h, m=m_e, count=local)
         acc.linear(h, f / tp, m=m_e, count=local)
-        acc.elements(mo.top_k * act * f / tp + 4.0 * mo.top_k * h)  # activations; permute + unpermute
+        acc.elements(mo.top_k * act * f / tp, selective=True)  # activation function
+        acc.elements(4.0 * mo.top_k * h)  # permute + unpermute
         if mo.shared_experts:
             acc.linear(up * mo.shared_experts * f / tp, h)
             acc.linear(h, mo.shared_experts * f / tp)
-            acc.elements(act * mo.shared_experts * f / tp)
+            acc.elements(act * mo.shared_experts * f / tp, selective=True)
         acc.head(mo.experts, h)  # router, 16-bit (DeepSeek-V3 keeps gating in higher precision)
     else:
         f = arch.ffn_dim
         acc.linear(up * f / tp, h)
         acc.linear(h, f / tp)
-        acc.elements(act * f / tp)
+        acc.elements(act * f / tp, selective=True)
 
 
 def _hidden(acc: _Acc, arch: Architecture, tp: Array) -> None:
-    """Two norms (read + write) and two residual adds (2 reads + 1 write); dropout adds a
-    1-byte mask to each residual add. Split over tp with sequence parallelism."""
+    """Two norms (read + write; re-run by selective recomputation) and two residual adds (2
+    reads + 1 write); dropout adds a 1-byte mask to each residual add. Split over tp with
+    sequence parallelism."""
     stack = acc.hw.stack
-    per_token = 4.0 + 6.0 + (1.0 if stack.dropout else 0.0)
     sp = tp if stack.sequence_parallel else 1.0
-    acc.elements(per_token * arch.d_model / sp)
+    acc.elements(4.0 * arch.d_model / sp, selective=True)
+    acc.elements((6.0 + (1.0 if stack.dropout else 0.0)) * arch.d_model / sp)
 
 
 def layer_forward(
@@ -210,7 +241,7 @@ def mtp_forward(
     tokens = mb * seq_len / cp
     if arch.mtp_depth == 0:
         z = _zeros_like(tokens)
-        return PassCost(z, z, z, z, z)
+        return PassCost(z, z, z, z, z, z, z)
     acc = _Acc(hw, tokens)
     acc.elements(4.0 * arch.d_model)
     acc.linear(arch.d_model, 2 * arch.d_model / tp)

@@ -108,11 +108,21 @@ def activation_byte_per_token(
     stack: SoftwareStack,
     recompute: Array,
     act_byte: float = 2.0,
+    gemm_input_byte: float | None = None,
 ) -> Array:
     """Bytes one layer keeps per token of a micro-batch for its backward pass. [byte]
 
     kind : 'dense' or 'moe' layer. recompute : 0 none, 1 selective, 2 full.
-    With full recomputation only the layer input is kept (Korthikanti et al. 2022 eq. 2h).
+    act_byte : bytes per stored activation; gemm_input_byte : bytes per stored weight-GEMM
+        input (1 in FP8 training, which keeps the FP8 copy it multiplied; default act_byte).
+
+    Kept tensors (Korthikanti et al. 2022 sec. 4.1, generalised): the two norm inputs; the
+    inputs of the QKV and MLP-up GEMMs (norm outputs); Q, K, V; the attention output (the
+    out-projection input); the unfused kernel's softmax output, dropout mask and output
+    (5 a s bytes); the activation function's input and output (the MLP-down input); dropout
+    masks; for MoE the dispatched copies of each token. Selective recomputation drops what it
+    re-runs (norm outputs, activation outputs, the score matrices, MLA's up-projected Q, K, V);
+    full recomputation keeps only the layer input.
 
     >>> import numpy as np
     >>> from truecost.perf.params import STACKS
@@ -123,37 +133,35 @@ def activation_byte_per_token(
     True
     """
     tp = np.asarray(tp, dtype=float)
-    h = arch.d_model
-    e = act_byte / 2.0  # 16-bit baseline of the Korthikanti count
+    rc = np.asarray(recompute)
+    a = act_byte
+    g = act_byte if gemm_input_byte is None else gemm_input_byte
+    h, nh = arch.d_model, arch.n_heads
     sp = tp if stack.sequence_parallel else 1.0
-    hidden = (8 * h + (2 * h if stack.dropout else 0)) * e / sp
-    nh = arch.n_heads
+    keep = (2 * h * a + (2 * h if stack.dropout else 0.0)) / sp  # norm inputs; 1-byte dropout masks
+    drop = 2 * h * g / sp  # QKV and MLP-up inputs (norm outputs)
     if arch.mla is not None:
         m = arch.mla
-        latents = 2 * (m.q_lora_rank + m.kv_lora_rank + m.qk_rope_head_dim) * e
-        qkv = 2 * nh * (2 * arch.qk_head_dim + arch.v_head_dim) * e / tp
+        keep = keep + (m.q_lora_rank + m.kv_lora_rank + m.qk_rope_head_dim) * g  # latents
+        drop = drop + nh * (2 * arch.qk_head_dim + arch.v_head_dim) * a / tp  # up-projected Q, K, V
     else:
-        latents = 0.0
-        qkv = 2 * (nh * arch.d_head + 2 * arch.kv_heads * arch.d_head) * e / tp
-    out_in = 2 * nh * arch.v_head_dim * e / tp
-    attn = latents + qkv + out_in
+        keep = keep + (nh + 2 * arch.kv_heads) * arch.d_head * a / tp  # Q, K, V
+    keep = keep + nh * arch.v_head_dim * g / tp  # attention output
     if not stack.flash_attention:
         # softmax output (2 B), dropout mask (1 B), dropout output (2 B) per score
-        scores = (5.0 if stack.dropout else 2.0) * e * nh / tp * seq_keys
-        attn = attn + np.where(np.asarray(recompute) >= 1, 0.0, scores)
+        drop = drop + (5.0 if stack.dropout else 2.0) * (a / 2.0) * nh / tp * seq_keys
     up = 2 if arch.glu else 1
     if kind == "moe" and arch.moe is not None:
         mo = arch.moe
         f = mo.expert_ffn_dim
-        routed = mo.top_k * (2 * h + 2 * up * f / tp + 2 * f / tp) * e
-        shared = mo.shared_experts * (2 * up * f / tp + 2 * f / tp) * e
-        mlp = routed + shared
+        keep = keep + mo.top_k * h * g + (mo.top_k + mo.shared_experts) * up * f * a / tp
+        drop = drop + (mo.top_k + mo.shared_experts) * f * g / tp
     else:
         f = arch.ffn_dim
-        mlp = (2 * up * f / tp + 2 * f / tp) * e
-    full_layer = hidden + attn + mlp
-    layer_input = 2 * h * e / sp
-    return np.where(np.asarray(recompute) == 2, layer_input, full_layer)
+        keep = keep + up * f * a / tp
+        drop = drop + f * g / tp
+    layer_input = h * a / sp
+    return np.where(rc == 2, layer_input, np.where(rc == 1, keep, keep + drop))
 
 
 def in_flight_micro_batches(pp: Array, m: Array, schedule: Array, v: Array) -> Array:

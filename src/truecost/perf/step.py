@@ -236,9 +236,11 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
         # the GPU work and the launch time (small layers are host-bound in eager PyTorch).
         f = np.maximum(fwd.total_s, overhead)
         b = np.maximum(2 * fwd.linear_s + core_bwd * fwd.core_s + 2 * fwd.elementwise_s, 2 * overhead)
-        r = np.where(recompute == 2, f, np.where(recompute == 1, fwd.core_s, 0.0))
+        r = np.where(recompute == 2, f, np.where(recompute == 1, fwd.selective_s, 0.0))
         flop = 3 * fwd.linear_flop + (1 + core_bwd) * fwd.core_flop
-        flop = flop + np.where(recompute == 2, fwd.linear_flop + fwd.core_flop, np.where(recompute == 1, fwd.core_flop, 0.0))
+        flop = flop + np.where(
+            recompute == 2, fwd.linear_flop + fwd.core_flop, np.where(recompute == 1, fwd.selective_flop, 0.0)
+        )
         return f * slow, b * slow, r * slow, flop
 
     # Collectives shared by all layers.
@@ -395,10 +397,11 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
 
     # Memory of the most loaded GPU (first stage's in-flight activations, last stage's logits).
     states = model_state_byte(params_gpu, zero, dp_d, dp_e)
-    per_tok = {kind: activation_byte_per_token(arch, kind=kind, tp=tp, seq_keys=s, stack=stack, recompute=rc, act_byte=act)
-               for kind, _ in kinds if counts_all[kind]}
-    full_tok = {kind: activation_byte_per_token(arch, kind=kind, tp=tp, seq_keys=s, stack=stack,
-                                                recompute=np.zeros_like(rc), act_byte=act) for kind in per_tok}
+    act_kw = dict(tp=tp, seq_keys=s, stack=stack, act_byte=act, gemm_input_byte=hw.linear_elem_byte)
+    per_tok = {kind: activation_byte_per_token(arch, kind=kind, recompute=rc, **act_kw)
+               for kind, count in kinds if count}
+    full_tok = {kind: activation_byte_per_token(arch, kind=kind, recompute=np.zeros_like(rc), **act_kw)
+                for kind in per_tok}
     stored = sum(counts_max[kind] * per_tok[kind] for kind in per_tok)
     working = np.where(rc == 2, np.maximum.reduce(list(full_tok.values())), 0.0)
     inflight = in_flight_micro_batches(pp, m, sch, v)

@@ -377,7 +377,8 @@ def _no_tex(obj: Any) -> Any:
 
 def plotly_figure(chart: Chart) -> dict[str, Any]:
     """A chart as a plotly.js figure: {"data": [...], "layout": {...}} (JSON-ready)."""
-    return _no_tex(PLOTLY_BUILDERS[chart.kind](chart.title, chart.payload))
+    fig: dict[str, Any] = _no_tex(PLOTLY_BUILDERS[chart.kind](chart.title, chart.payload))
+    return fig
 
 
 def plotly_figures(data: ReportData) -> dict[str, dict[str, Any]]:

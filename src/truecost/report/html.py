@@ -11,6 +11,7 @@ import datetime as _dt
 import html
 import json
 from collections.abc import Iterable, Sequence
+from functools import cache
 from importlib import resources
 from string import Template
 from typing import Any
@@ -50,6 +51,14 @@ def table(
         for row in rows
     )
     return tag("table", join([tag("thead", head), tag("tbody", body)]), class_=cls or None)
+
+
+@cache
+def plotly_js() -> str:
+    """plotly.js from the plotly wheel (read once)."""
+    from plotly.offline import get_plotlyjs
+
+    return str(get_plotlyjs())
 
 
 def template(name: str) -> str:
@@ -418,9 +427,7 @@ def document(data: ReportData, sensitivity_note: str = "") -> str:
     """A complete, self-contained HTML page (plotly.js inlined only when there are charts)."""
     plotlyjs = ""
     if charts(data):
-        from plotly.offline import get_plotlyjs
-
-        plotlyjs = f"<script>{get_plotlyjs()}</script>"
+        plotlyjs = f"<script>{plotly_js()}</script>"
     return Template(template("report.html")).substitute(
         title=esc(f"truecost: {data.title}"),
         css=template("report.css"),

@@ -12,7 +12,6 @@ import html
 import json
 import logging
 import re
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -184,13 +183,6 @@ def check_size(obj: Any) -> None:
             stack.extend(x)
 
 
-@cache
-def _plotly_js() -> str:
-    from plotly.offline import get_plotlyjs
-
-    return get_plotlyjs()
-
-
 def _template(name: str) -> str:
     return resources.files("truecost.web").joinpath("templates", name).read_text(encoding="utf-8")
 
@@ -305,9 +297,9 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> Response:
-        return Response(
-            _plotly_js(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"}
-        )
+        from ..report.html import plotly_js
+
+        return Response(plotly_js(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
 
     @app.get("/static/report.css", include_in_schema=False)
     def report_css() -> Response:
@@ -352,16 +344,12 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
     @app.post("/api/report", response_class=HTMLResponse, summary="The HTML report of a scenario")
     def report(req: ScenarioRequest) -> HTMLResponse:
         """One self-contained HTML file (plotly.js inlined), as `truecost report` writes it."""
-        from ..report import sensitivity_for
-        from ..report.content import gather
-        from ..report.html import document
+        from ..report import html_report
 
-        est = run(req)
-        sens, note = sensitivity_for(est, req.seed)
-        name = _slug(est.scenario)
+        check_samples(req.samples, samples_cap)
         return HTMLResponse(
-            document(gather(est, sens), note),
-            headers={"Content-Disposition": f'inline; filename="{name}-report.html"'},
+            html_report(resolve(req.scenario), req.samples, req.seed),
+            headers={"Content-Disposition": 'inline; filename="truecost-report.html"'},
         )
 
     @app.post("/api/view", summary="Results, charts and HTML fragments for the calculator page")
