@@ -199,7 +199,8 @@ def load_raw(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     return _read_yaml(text, str(path))
 
 
-def _describe_error(err: Mapping[str, Any]) -> str:
+def _describe_error(err: Mapping[str, Any]) -> tuple[str, str]:
+    """(dotted field path, what was expected) of one pydantic error."""
     from .uncertainty import path_str
 
     loc = path_str(tuple(p for p in err.get("loc", ()) if p not in ("function-after", "function-before")))
@@ -208,11 +209,11 @@ def _describe_error(err: Mapping[str, Any]) -> str:
     got = err.get("input")
     kind = err.get("type", "")
     if kind == "extra_forbidden":
-        return f"{loc}: unknown key (check the spelling; see DESIGN.md for the scenario keys)"
+        return loc, "unknown key (check the spelling; see DESIGN.md for the scenario keys)"
     if kind == "missing":
-        return f"{loc}: required field is missing"
+        return loc, "required field is missing"
     shown = "" if isinstance(got, Mapping | list) else f", got {got!r}"
-    return f"{loc}: {msg}{shown}" if loc else f"{msg}{shown}"
+    return loc, f"{msg}{shown}"
 
 
 def validate(raw: Mapping[str, Any]) -> Scenario:
@@ -223,7 +224,8 @@ def validate(raw: Mapping[str, Any]) -> Scenario:
         errors = exc.errors(include_url=False)
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ScenarioError(_describe_error(first) + more, field=None) from None
+        loc, message = _describe_error(first)
+        raise ScenarioError(message + more, field=loc or None) from None
     except ScenarioError:
         raise
     except ValueError as exc:  # raised inside a validator outside pydantic's wrapping

@@ -18,7 +18,15 @@ from .layout import (
     StepPrediction,
     gpu_hours,
 )
-from .params import GOODPUT_DEFAULT, GOODPUT_SOURCE, STACKS, PerfParams, SoftwareStack, goodput_default, params_for
+from .params import (
+    GOODPUT_DEFAULT,
+    GOODPUT_SOURCE,
+    STACKS,
+    PerfParams,
+    SoftwareStack,
+    goodput_default,
+    params_for,
+)
 from .search import search_layouts
 from .step import predict_step
 

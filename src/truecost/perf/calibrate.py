@@ -22,7 +22,13 @@ from .datasets import vtrain_rows
 from .params import FITTED_A100, PerfParams, calibrated_a100
 from .validation import vtrain_predictions
 
-FIT_NAMES = ("gemm_saturation_output", "memory_efficiency", "layer_overhead_s", "comm_latency_s", "step_overhead_s")
+FIT_NAMES = (
+    "gemm_saturation_output",
+    "memory_efficiency",
+    "layer_overhead_s",
+    "comm_latency_s",
+    "step_overhead_s",
+)
 # Box bounds: physical ranges, wide enough never to bind at the optimum.
 BOUNDS = {
     "gemm_saturation_output": (0.0, 1e9),
@@ -59,7 +65,7 @@ def fit(fixed: Mapping[str, float] | None = None) -> tuple[dict[str, float], flo
 
     def params(z: np.ndarray) -> PerfParams:
         base = calibrated_a100(dict(zip(FIT_NAMES, map(float, z * scale), strict=True)))
-        return replace(base, **dict(fixed or {}))
+        return replace(base, **dict(fixed or {}))  # type: ignore[arg-type]
 
     def residuals(z: np.ndarray) -> np.ndarray:
         pred = vtrain_predictions(params(z))
@@ -85,7 +91,10 @@ def main() -> None:
     print(f"  MAPE fit {100 * err_fit:.2f}%  held-out {100 * err_held:.2f}%")
     print(f"  shipped table: MAPE fit {100 * shipped_fit:.2f}%  held-out {100 * shipped_held:.2f}%")
     print("Profiles of the cited parameters (refit of the others at each pinned value):")
-    for name, grid in (("gemm_efficiency", [0.7, 0.8, 0.859, 0.95, 1.0]), ("comm_efficiency", [0.6, 0.78, 1.0])):
+    for name, grid in (
+        ("gemm_efficiency", [0.7, 0.8, 0.859, 0.95, 1.0]),
+        ("comm_efficiency", [0.6, 0.78, 1.0]),
+    ):
         for v, ef, eh in profile(name, grid):
             print(f"  {name}={v:<6g} MAPE fit {100 * ef:.2f}%  held-out {100 * eh:.2f}%")
     print("FITTED_A100 = {")

@@ -37,7 +37,9 @@ def group_bandwidth_byte_per_s(
     return np.where(size * stride <= gpus_per_node, intra, inter)
 
 
-def all_reduce_time_s(nbytes: Array | float, size: Array | float, bw: Array | float, params: PerfParams) -> Array:
+def all_reduce_time_s(
+    nbytes: Array | float, size: Array | float, bw: Array | float, params: PerfParams
+) -> Array:
     """Ring all-reduce of a `nbytes` buffer over `size` ranks. [s]
 
     >>> from truecost.perf.params import PerfParams
@@ -50,7 +52,9 @@ def all_reduce_time_s(nbytes: Array | float, size: Array | float, bw: Array | fl
     return np.where(size > 1, t, 0.0)
 
 
-def reduce_scatter_time_s(nbytes: Array | float, size: Array | float, bw: Array | float, params: PerfParams) -> Array:
+def reduce_scatter_time_s(
+    nbytes: Array | float, size: Array | float, bw: Array | float, params: PerfParams
+) -> Array:
     """Ring reduce-scatter (or all-gather) of a `nbytes` full buffer over `size` ranks. [s]"""
     size = np.asarray(size, dtype=float)
     t = (size - 1) / size * nbytes / bw + (size - 1) * params.comm_latency_s

@@ -32,8 +32,8 @@ def gemm_efficiency(
 
     large : fraction a large GEMM reaches. saturation_output : W0. [element]
     """
-    w = count * m * n
-    return large * w / (w + saturation_output)
+    w = np.asarray(count * m * n, dtype=float)
+    return np.asarray(large * w / (w + saturation_output))
 
 
 def gemm_time_s(

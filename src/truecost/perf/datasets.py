@@ -46,10 +46,13 @@ def gpt2_arch(d_model: int, n_heads: int, layers: int, vocab: int = GPT2_VOCAB) 
         layers=layers,
         d_model=d_model,
         n_heads=n_heads,
+        n_kv_heads=None,
+        head_dim=None,
         ffn_dim=4 * d_model,
         glu=False,
         vocab=vocab,
         tied_embeddings=True,
+        mtp_depth=0,
         source="GPT-2 style (Radford et al. 2019) as configured in Megatron-LM",
     )
 

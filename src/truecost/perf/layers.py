@@ -10,6 +10,7 @@ attention matrices when the kernel is unfused, routers, recomputation).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -132,8 +133,13 @@ class _Acc:
 
     def result(self) -> PassCost:
         return PassCost(
-            self.linear_s, self.core_s, self.elementwise_s, self.linear_flop, self.core_flop,
-            self.selective_s, self.selective_flop,
+            self.linear_s,
+            self.core_s,
+            self.elementwise_s,
+            self.linear_flop,
+            self.core_flop,
+            self.selective_s,
+            self.selective_flop,
         )
 
 
@@ -159,7 +165,9 @@ def _attention(acc: _Acc, arch: Architecture, mb: Array, seq_len: float, tp: Arr
     dqk, dv = arch.qk_head_dim, arch.v_head_dim
     sq = seq_len / cp
     heads = mb * nh / tp
-    common = dict(peak_flop_per_s=hw.core_peak_flop_per_s, hbm_byte_per_s=hw.hbm_byte_per_s, params=hw.params)
+    common: dict[str, Any] = dict(
+        peak_flop_per_s=hw.core_peak_flop_per_s, hbm_byte_per_s=hw.hbm_byte_per_s, params=hw.params
+    )
     if hw.stack.flash_attention:
         # Causal blocks above the diagonal are skipped; Q, K, V and O cross HBM once.
         keys = 0.5 * seq_len
@@ -223,7 +231,9 @@ def layer_forward(
     return acc.result()
 
 
-def head_forward(arch: Architecture, *, hw: Hardware, mb: Array, seq_len: float, tp: Array, cp: Array, vocab_p: Array) -> PassCost:
+def head_forward(
+    arch: Architecture, *, hw: Hardware, mb: Array, seq_len: float, tp: Array, cp: Array, vocab_p: Array
+) -> PassCost:
     """Final norm, output head and cross-entropy, forward, one micro-batch, one GPU."""
     tokens = mb * seq_len / cp
     acc = _Acc(hw, tokens)
@@ -234,7 +244,15 @@ def head_forward(arch: Architecture, *, hw: Hardware, mb: Array, seq_len: float,
 
 
 def mtp_forward(
-    arch: Architecture, *, hw: Hardware, mb: Array, seq_len: float, tp: Array, cp: Array, ep: Array, vocab_p: Array
+    arch: Architecture,
+    *,
+    hw: Hardware,
+    mb: Array,
+    seq_len: float,
+    tp: Array,
+    cp: Array,
+    ep: Array,
+    vocab_p: Array,
 ) -> PassCost:
     """Multi-token-prediction modules (DeepSeek-V3 sec. 2.2): per module two norms, a 2h -> h
     projection, one transformer layer and its own output head."""

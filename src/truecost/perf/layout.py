@@ -57,16 +57,20 @@ class Parallelism(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    tp: PositiveInt | None = Field(None, description="tensor-parallel degree")
-    pp: PositiveInt | None = Field(None, description="pipeline-parallel degree")
-    dp: PositiveInt | None = Field(None, description="data-parallel degree")
-    ep: PositiveInt | None = Field(None, description="expert-parallel degree (MoE); divides dp * cp")
-    cp: PositiveInt | None = Field(None, description="context-parallel degree")
-    micro_batch: PositiveInt | None = Field(None, description="sequences per micro-batch")
-    recompute: Literal["none", "selective", "full"] | None = Field(None, description="activation recomputation")
-    schedule: Literal["1f1b", "interleaved", "dualpipe"] | None = Field(None, description="pipeline schedule")
-    virtual_stages: PositiveInt | None = Field(None, description="model chunks per GPU (interleaved)")
-    zero: int | None = Field(None, ge=0, le=3, description="ZeRO stage 0-3")
+    tp: PositiveInt | None = Field(default=None, description="tensor-parallel degree")
+    pp: PositiveInt | None = Field(default=None, description="pipeline-parallel degree")
+    dp: PositiveInt | None = Field(default=None, description="data-parallel degree")
+    ep: PositiveInt | None = Field(default=None, description="expert-parallel degree (MoE); divides dp * cp")
+    cp: PositiveInt | None = Field(default=None, description="context-parallel degree")
+    micro_batch: PositiveInt | None = Field(default=None, description="sequences per micro-batch")
+    recompute: Literal["none", "selective", "full"] | None = Field(
+        default=None, description="activation recomputation"
+    )
+    schedule: Literal["1f1b", "interleaved", "dualpipe"] | None = Field(
+        default=None, description="pipeline schedule"
+    )
+    virtual_stages: PositiveInt | None = Field(default=None, description="model chunks per GPU (interleaved)")
+    zero: int | None = Field(default=None, ge=0, le=3, description="ZeRO stage 0-3")
 
     @model_validator(mode="after")
     def _consistent(self) -> Parallelism:
@@ -103,8 +107,12 @@ class Network(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    intra_node_gb_per_s: PositiveFloat | None = Field(None, description="NVLink-class GB/s per GPU, as published")
-    inter_node_gbit_per_s: PositiveFloat | None = Field(None, description="NIC Gbit/s per node, all NICs")
+    intra_node_gb_per_s: PositiveFloat | None = Field(
+        default=None, description="NVLink-class GB/s per GPU, as published"
+    )
+    inter_node_gbit_per_s: PositiveFloat | None = Field(
+        default=None, description="NIC Gbit/s per node, all NICs"
+    )
 
 
 @dataclass(frozen=True)
@@ -126,7 +134,7 @@ class StepPrediction:
     assumptions : name, value, unit, source of every default the prediction used.
     """
 
-    layout: Any  # Parallelism (complete)
+    layout: Parallelism  # complete
     n_gpus: int
     step_time_s: float
     mfu: float
@@ -152,7 +160,12 @@ class StepPrediction:
 
 
 def gpu_hours(
-    tokens: float, global_batch: float, seq_len: float, step_time_s: float, n_gpus: float, goodput: float = 1.0
+    tokens: float,
+    global_batch: float,
+    seq_len: float,
+    step_time_s: float,
+    n_gpus: float,
+    goodput: float = 1.0,
 ) -> float:
     """GPU time of a run from its step time. [h]
 

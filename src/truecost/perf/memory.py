@@ -44,7 +44,9 @@ def layers_per_stage(arch: Architecture, pp: Array) -> Array:
     return np.ceil(arch.layers / np.asarray(pp, dtype=float))
 
 
-def stage_params(arch: Architecture, tp: Array, pp: Array, ep: Array, vocab_p: Array, copies: Array) -> StageParams:
+def stage_params(
+    arch: Architecture, tp: Array, pp: Array, ep: Array, vocab_p: Array, copies: Array
+) -> StageParams:
     """Parameters per GPU on the most loaded stage (`copies` = 2 for DualPipe). [1]"""
     tp = np.asarray(tp, dtype=float)
     ls = layers_per_stage(arch, pp)
@@ -57,7 +59,7 @@ def stage_params(arch: Architecture, tp: Array, pp: Array, ep: Array, vocab_p: A
         n_moe = np.minimum(ls, arch.moe_layers)
         n_dense = ls - n_moe
     else:
-        moe_layer_dense = moe_layer_expert = 0.0
+        moe_layer_dense = moe_layer_expert = np.zeros_like(ls)
         n_moe = np.zeros_like(ls)
         n_dense = ls
     embed = vocab_p * arch.d_model / tp
@@ -82,7 +84,7 @@ def model_state_byte(
     >>> import numpy as np
     >>> p = StageParams(dense=np.array([7.5e9]), expert=np.array([0.0]))
     >>> s = model_state_byte(p, np.array([0]), np.array([1.0]), np.array([1.0]))
-    >>> float(sum(s.values())) / 1e9   # ZeRO paper sec. 3.1: 7.5B params -> 120 GB
+    >>> float(sum(s.values())[0]) / 1e9   # ZeRO paper sec. 3.1: 7.5B params -> 120 GB
     120.0
     """
     zero = np.asarray(zero)

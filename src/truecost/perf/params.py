@@ -32,7 +32,12 @@ PARAM_NAMES = (
     "step_overhead_s",
 )
 PARAM_UNITS = MappingProxyType(
-    {"gemm_saturation_output": "element", "layer_overhead_s": "s", "comm_latency_s": "s", "step_overhead_s": "s"}
+    {
+        "gemm_saturation_output": "element",
+        "layer_overhead_s": "s",
+        "comm_latency_s": "s",
+        "step_overhead_s": "s",
+    }
 )
 
 
@@ -106,7 +111,10 @@ GEMM_EFFICIENCY: dict[str, tuple[float, str]] = {
 # FP8 with fine-grained (1x128 / 128x128 block) scaling as DeepSeek-V3 trains: DeepGEMM reaches
 # "up to 1350+ FP8 TFLOPS" on H800 SXM5 (deepseek-ai/DeepGEMM README, 2025), of the 1,979 dense
 # FP8 peak.
-_DEEPGEMM = (1350.0 / 1979.0, "DeepGEMM (deepseek-ai/DeepGEMM README, 2025): up to 1350 FP8 TFLOPS on H800 of 1979 peak")
+_DEEPGEMM = (
+    1350.0 / 1979.0,
+    "DeepGEMM (deepseek-ai/DeepGEMM README, 2025): up to 1350 FP8 TFLOPS on H800 of 1979 peak",
+)
 FP8_GEMM_EFFICIENCY: dict[str, tuple[float, str]] = {
     "h100-sxm": _DEEPGEMM,
     "h800": _DEEPGEMM,
@@ -115,7 +123,9 @@ FP8_GEMM_EFFICIENCY: dict[str, tuple[float, str]] = {
 # NCCL all-reduce bus bandwidth on an 8 x A100 NVSwitch node, about 230-240 GB/s of the 300 GB/s
 # per direction (nccl-tests all_reduce_perf figures NVIDIA publishes for DGX A100).
 COMM_EFFICIENCY = 0.78
-COMM_EFFICIENCY_SOURCE = "NCCL all-reduce bus bandwidth ~235 of 300 GB/s per direction on DGX A100 (nccl-tests)"
+COMM_EFFICIENCY_SOURCE = (
+    "NCCL all-reduce bus bandwidth ~235 of 300 GB/s per direction on DGX A100 (nccl-tests)"
+)
 
 # ---- fitted on vTrain -------------------------------------------------------------------------
 # Written by `python -m truecost.perf.calibrate` (see bench/calibrate_perf.py): least squares on
@@ -171,15 +181,17 @@ def params_for(accelerator: Accelerator, base: PerfParams | None = None) -> Perf
     base = base or A100_FIT
     ratio = peak_16bit(accelerator) / _REFERENCE_PEAK_FLOP_PER_S
     sources = dict(base.sources)
-    derived = (
-        f"derived for {accelerator.id} from the A100 fit (no {accelerator.id} was available to measure)"
-    )
+    derived = f"derived for {accelerator.id} from the A100 fit (no {accelerator.id} was available to measure)"
     if accelerator.id != REFERENCE_ACCELERATOR:
         for name in ("memory_efficiency", "layer_overhead_s", "comm_latency_s", "step_overhead_s"):
             sources[name] = f"{derived}: kept as fitted ({base.source_of(name)})"
         sources["gemm_saturation_output"] = f"{derived}: A100 value x 16-bit peak ratio {ratio:.2f}"
-    eff, eff_src = GEMM_EFFICIENCY.get(accelerator.id, (base.gemm_efficiency, f"{derived}: A100 fraction of peak kept"))
-    fp8, fp8_src = FP8_GEMM_EFFICIENCY.get(accelerator.id, (None, "same fraction of the FP8 peak as of the 16-bit peak"))
+    eff, eff_src = GEMM_EFFICIENCY.get(
+        accelerator.id, (base.gemm_efficiency, f"{derived}: A100 fraction of peak kept")
+    )
+    fp8, fp8_src = FP8_GEMM_EFFICIENCY.get(
+        accelerator.id, (None, "same fraction of the FP8 peak as of the 16-bit peak")
+    )
     sources["gemm_efficiency"] = eff_src
     sources["fp8_gemm_efficiency"] = fp8_src
     return replace(

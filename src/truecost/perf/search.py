@@ -15,7 +15,15 @@ import numpy as np
 
 from ..catalog.schema import Accelerator
 from ..model import Architecture
-from .layout import RECOMPUTE_MODES, SCHEDULES, InfeasibleLayoutError, Network, Parallelism, StepPrediction, divisors
+from .layout import (
+    RECOMPUTE_MODES,
+    SCHEDULES,
+    InfeasibleLayoutError,
+    Network,
+    Parallelism,
+    StepPrediction,
+    divisors,
+)
 from .params import DEFAULT_STACK, PerfParams
 from .step import Array, Problem, evaluate, layout_errors, make_problem, memory_message, prediction_at
 
@@ -102,19 +110,31 @@ def candidate_arrays(problem: Problem, fixed: Parallelism, n_gpus_options: list[
     full = np.repeat(base, len(cross), axis=0)
     tiled = np.tile(cross, (len(base), 1))
     return {
-        "tp": full[:, 0], "cp": full[:, 1], "pp": full[:, 2], "dp": full[:, 3], "ep": full[:, 4],
-        "micro_batch": full[:, 5], "schedule": full[:, 6].astype(int), "virtual_stages": full[:, 7],
-        "recompute": tiled[:, 0].astype(int), "zero": tiled[:, 1].astype(int),
+        "tp": full[:, 0],
+        "cp": full[:, 1],
+        "pp": full[:, 2],
+        "dp": full[:, 3],
+        "ep": full[:, 4],
+        "micro_batch": full[:, 5],
+        "schedule": full[:, 6].astype(int),
+        "virtual_stages": full[:, 7],
+        "recompute": tiled[:, 0].astype(int),
+        "zero": tiled[:, 1].astype(int),
     }
 
 
 def _parallelism(arrays: dict[str, Array], i: int) -> Parallelism:
     return Parallelism(
-        tp=int(arrays["tp"][i]), pp=int(arrays["pp"][i]), dp=int(arrays["dp"][i]), ep=int(arrays["ep"][i]),
-        cp=int(arrays["cp"][i]), micro_batch=int(arrays["micro_batch"][i]),
+        tp=int(arrays["tp"][i]),
+        pp=int(arrays["pp"][i]),
+        dp=int(arrays["dp"][i]),
+        ep=int(arrays["ep"][i]),
+        cp=int(arrays["cp"][i]),
+        micro_batch=int(arrays["micro_batch"][i]),
         recompute=RECOMPUTE_MODES[int(arrays["recompute"][i])],  # type: ignore[arg-type]
         schedule=SCHEDULES[int(arrays["schedule"][i])],  # type: ignore[arg-type]
-        virtual_stages=int(arrays["virtual_stages"][i]), zero=int(arrays["zero"][i]),
+        virtual_stages=int(arrays["virtual_stages"][i]),
+        zero=int(arrays["zero"][i]),
     )
 
 
@@ -134,9 +154,13 @@ def _gpu_count_options(problem: Problem, objective: str) -> list[int]:
 def _explain_no_structure(problem: Problem, fixed: Parallelism) -> str:
     """A message for a search that found no structurally valid layout."""
     filled = Parallelism(
-        tp=fixed.tp or 1, pp=fixed.pp or 1, cp=fixed.cp or 1, ep=fixed.ep or 1,
+        tp=fixed.tp or 1,
+        pp=fixed.pp or 1,
+        cp=fixed.cp or 1,
+        ep=fixed.ep or 1,
         dp=fixed.dp or max(1, problem.n_gpus // ((fixed.tp or 1) * (fixed.pp or 1) * (fixed.cp or 1))),
-        micro_batch=fixed.micro_batch or 1, recompute=fixed.recompute or "none",
+        micro_batch=fixed.micro_batch or 1,
+        recompute=fixed.recompute or "none",
         schedule=fixed.schedule or "1f1b",
         virtual_stages=fixed.virtual_stages or (2 if fixed.schedule == "interleaved" else 1),
         zero=fixed.zero if fixed.zero is not None else 0,
@@ -212,8 +236,17 @@ def search_layouts(
     Raises InfeasibleLayoutError when nothing is valid or nothing fits in memory.
     """
     problem = make_problem(
-        arch, accelerator, n_gpus, seq_len, global_batch, precision=precision, network=network,
-        gpus_per_node=gpus_per_node, flop_convention=flop_convention, mfu_basis=mfu_basis, stack=stack,
+        arch,
+        accelerator,
+        n_gpus,
+        seq_len,
+        global_batch,
+        precision=precision,
+        network=network,
+        gpus_per_node=gpus_per_node,
+        flop_convention=flop_convention,
+        mfu_basis=mfu_basis,
+        stack=stack,
         perf_params=perf_params,
     )
     return search_problem(problem, fixed=fixed, objective=objective, top=top, include_oom=include_oom)

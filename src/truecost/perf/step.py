@@ -19,7 +19,7 @@ behind the last backward pass when the framework overlaps it) and the optimizer 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,7 @@ from ..flops import FLOP_CONVENTIONS, flops_per_token
 from ..model import Architecture
 from ..units import BYTE_PER_GB, gb_to_byte, gbit_per_s_to_byte_per_s
 from . import comm
+from .compute import PassCost
 from .layers import Hardware, head_forward, layer_forward, mtp_forward
 from .layout import RECOMPUTE_MODES, SCHEDULES, InfeasibleLayoutError, Network, Parallelism, StepPrediction
 from .memory import (
@@ -55,16 +56,28 @@ from .params import (
 
 Array = np.ndarray
 PRECISIONS = ("bf16", "fp16", "fp8", "tf32", "fp32")
-BREAKDOWN_KEYS = ("compute", "tp_comm", "ep_comm", "cp_comm", "pp_comm", "dp_comm", "bubble", "optimizer", "overhead")
+BREAKDOWN_KEYS = (
+    "compute",
+    "tp_comm",
+    "ep_comm",
+    "cp_comm",
+    "pp_comm",
+    "dp_comm",
+    "bubble",
+    "optimizer",
+    "overhead",
+)
 MEMORY_KEYS = ("weights", "grads", "optimizer", "activations", "total")
 
 # Scale-out NIC bandwidth per GPU of a typical node, by accelerator generation (year).
 # DGX-1 (V100): 4 x 100 Gbit/s EDR for 8 GPUs; DGX A100: 8 x 200 Gbit/s HDR (ConnectX-6) for 8;
 # DGX H100 and later: 8 x 400 Gbit/s NDR (ConnectX-7) for 8 (NVIDIA DGX user guides; DeepSeek
 # ISCA'25: H800 nodes have eight 400G IB CX7 NICs).
-_NIC_GBIT_PER_S_PER_GPU = ((2020, 50.0, "DGX-1: 4 x 100 Gbit/s EDR per 8 V100"),
-                           (2022, 200.0, "DGX A100: 8 x 200 Gbit/s HDR InfiniBand per 8 GPUs"),
-                           (10_000, 400.0, "DGX H100: 8 x 400 Gbit/s NDR InfiniBand per 8 GPUs"))
+_NIC_GBIT_PER_S_PER_GPU = (
+    (2020, 50.0, "DGX-1: 4 x 100 Gbit/s EDR per 8 V100"),
+    (2022, 200.0, "DGX A100: 8 x 200 Gbit/s HDR InfiniBand per 8 GPUs"),
+    (10_000, 400.0, "DGX H100: 8 x 400 Gbit/s NDR InfiniBand per 8 GPUs"),
+)
 # When a catalog row has no scale-up figure: PCIe 5.0 x16, 64 GB/s each way (PCI-SIG).
 _PCIE5_X16_GB_PER_S = 128.0
 
@@ -132,30 +145,50 @@ def make_problem(
         intra_gb = accelerator.scale_up_byte_per_s / BYTE_PER_GB
         intra_src = f"catalog scale-up bandwidth of {accelerator.id} ({accelerator.source})"
     else:
-        intra_gb, intra_src = _PCIE5_X16_GB_PER_S, "no scale-up figure in the catalog: PCIe 5.0 x16 (PCI-SIG), both directions"
-    assumptions.append(_assumption("intra_node_gb_per_s", intra_gb, "GB/s per GPU, both directions", intra_src))
+        intra_gb, intra_src = (
+            _PCIE5_X16_GB_PER_S,
+            "no scale-up figure in the catalog: PCIe 5.0 x16 (PCI-SIG), both directions",
+        )
+    assumptions.append(
+        _assumption("intra_node_gb_per_s", intra_gb, "GB/s per GPU, both directions", intra_src)
+    )
 
     if network.inter_node_gbit_per_s is not None:
-        inter_gbit, inter_src = network.inter_node_gbit_per_s, "scenario cluster.network.inter_node_gbit_per_s"
+        inter_gbit, inter_src = (
+            network.inter_node_gbit_per_s,
+            "scenario cluster.network.inter_node_gbit_per_s",
+        )
     else:
         per_gpu, src = next((g, s) for year, g, s in _NIC_GBIT_PER_S_PER_GPU if accelerator.year < year)
         inter_gbit, inter_src = per_gpu * gpn, f"typical node ({src}), {per_gpu:g} Gbit/s per GPU x {gpn}"
     assumptions.append(_assumption("inter_node_gbit_per_s", inter_gbit, "Gbit/s per node", inter_src))
     assumptions.append(
-        _assumption("gpus_per_node", gpn, "GPU", "scenario" if gpus_per_node else f"catalog row {accelerator.id}")
+        _assumption(
+            "gpus_per_node", gpn, "GPU", "scenario" if gpus_per_node else f"catalog row {accelerator.id}"
+        )
     )
     for pname in PARAM_NAMES:
         value = getattr(pp_, pname)
         if value is not None:
-            assumptions.append(_assumption(f"perf.{pname}", value, PARAM_UNITS.get(pname, "1"), pp_.source_of(pname)))
+            assumptions.append(
+                _assumption(f"perf.{pname}", value, PARAM_UNITS.get(pname, "1"), pp_.source_of(pname))
+            )
     assumptions.append(_assumption("software_stack", sw.name, "", sw.source))
     assumptions.append(
-        _assumption("usable_hbm_fraction", USABLE_HBM_FRACTION, "1",
-                    "CUDA context, NCCL buffers, workspaces and fragmentation take the rest (stated default)")
+        _assumption(
+            "usable_hbm_fraction",
+            USABLE_HBM_FRACTION,
+            "1",
+            "CUDA context, NCCL buffers, workspaces and fragmentation take the rest (stated default)",
+        )
     )
     assumptions.append(
-        _assumption("mfu_basis_peak_flop_per_s", accelerator.peak(mfu_basis), "FLOP/s",
-                    f"dense {mfu_basis} peak of {accelerator.id} ({accelerator.source})")
+        _assumption(
+            "mfu_basis_peak_flop_per_s",
+            accelerator.peak(mfu_basis),
+            "FLOP/s",
+            f"dense {mfu_basis} peak of {accelerator.id} ({accelerator.source})",
+        )
     )
 
     fp8 = precision == "fp8"
@@ -211,7 +244,10 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
         layouts must be structurally valid (see `layout_errors`).
     """
     arch, hw, prm, stack = problem.arch, problem.hardware, problem.params, problem.stack
-    f64 = {k: np.asarray(layouts[k], dtype=float) for k in ("tp", "pp", "dp", "ep", "cp", "micro_batch", "virtual_stages")}
+    f64 = {
+        k: np.asarray(layouts[k], dtype=float)
+        for k in ("tp", "pp", "dp", "ep", "cp", "micro_batch", "virtual_stages")
+    }
     tp, pp, dp, ep, cp, mb = f64["tp"], f64["pp"], f64["dp"], f64["ep"], f64["cp"], f64["micro_batch"]
     v = f64["virtual_stages"]
     rc = np.asarray(layouts["recompute"], dtype=int)
@@ -222,10 +258,24 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
     m = problem.global_batch / (dp * mb)  # micro-batches per pipeline per step
     tokens = mb * s / cp  # per GPU per micro-batch
     vocab_p = padded_vocab(arch.vocab, tp, VOCAB_PAD_MULTIPLE)
-    dualpipe = sch == SCHEDULES.index("dualpipe")
+    dualpipe = (sch == SCHEDULES.index("dualpipe")) & (pp > 1)
     # Communication kernels occupy SMs while DualPipe overlaps them with compute.
     slow = np.where(dualpipe & ((ep > 1) | (tp > 1) | (cp > 1)), 1.0 / (1.0 - OVERLAP_COMM_SM_FRACTION), 1.0)
     core_bwd = 2.5 if stack.flash_attention else 2.0
+
+    # Per-layer costs depend only on (tp, cp, ep, micro_batch): compute them once per distinct
+    # shape and scatter back (a layout search has a few hundred shapes, ~10^5 layouts).
+    shape_key = (
+        (tp.astype(np.int64) * 65536 + cp.astype(np.int64)) * 65536 + ep.astype(np.int64)
+    ) * 65536 + mb.astype(np.int64)
+    _, first, where = np.unique(shape_key, return_index=True, return_inverse=True)
+    shapes = np.stack([tp, cp, ep, mb, vocab_p])[:, first]
+    where = where.ravel()
+
+    def _on_shapes(fn: Any) -> PassCost:
+        cost = fn(shapes)
+        return PassCost(*(np.asarray(getattr(cost, f.name))[where] for f in fields(cost)))
+
     sp = tp if stack.sequence_parallel else 1.0
     gpn = problem.gpus_per_node
     act = hw.act_byte
@@ -256,7 +306,11 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
     for kind, count in kinds:
         if count == 0:
             continue
-        fwd = layer_forward(arch, kind, hw=hw, mb=mb, seq_len=s, tp=tp, cp=cp, ep=ep)
+        fwd = _on_shapes(
+            lambda u, kind=kind: layer_forward(
+                arch, kind, hw=hw, mb=u[3], seq_len=s, tp=u[0], cp=u[1], ep=u[2]
+            )
+        )
         f, b, r, flop = passes(fwd, prm.layer_overhead_s, rc)
         compute = f + b + r
         # Tensor parallel: 2 all-reduces (or reduce-scatter + all-gather) per pass (Megatron-LM);
@@ -275,11 +329,18 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
         if kind == "moe" and arch.moe is not None:
             k = arch.moe.top_k
             token_elems = tokens / sp * h  # each tensor-parallel rank dispatches its sequence shard
-            a2a = dict(dedup=stack.dedup_dispatch, gpus_per_node=gpn, intra_byte_per_s=problem.intra_byte_per_s,
-                       inter_node_byte_per_s=problem.inter_node_byte_per_s, params=prm)
+            a2a: dict[str, Any] = dict(
+                dedup=stack.dedup_dispatch,
+                gpus_per_node=gpn,
+                intra_byte_per_s=problem.intra_byte_per_s,
+                inter_node_byte_per_s=problem.inter_node_byte_per_s,
+                params=prm,
+            )
             stride = tp * cp
             # DeepSeek-V3 sec. 3.3: dispatch in FP8 when training in FP8, combine in BF16.
-            dispatch = comm.expert_dispatch_time_s(token_elems * (1.0 if hw.fp8 else act), k, ep, stride, **a2a)
+            dispatch = comm.expert_dispatch_time_s(
+                token_elems * (1.0 if hw.fp8 else act), k, ep, stride, **a2a
+            )
             combine = comm.expert_dispatch_time_s(token_elems * act, k, ep, stride, **a2a)
             ep_f = dispatch + combine
             ep_s = ep_f + 2 * combine + np.where(rc == 2, ep_f, 0.0)
@@ -288,13 +349,20 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
         exposed = np.where(dualpipe, np.maximum(0.0, comm_s - compute), comm_s)
         share = np.divide(exposed, comm_s, out=np.zeros_like(comm_s), where=comm_s > 0)
         layer[kind] = {
-            "f": f, "br": b + r, "compute": compute,
-            "tp": tp_s * share, "ep": ep_s * share, "cp": cp_s * share, "flop": flop,
+            "f": f,
+            "br": b + r,
+            "compute": compute,
+            "tp": tp_s * share,
+            "ep": ep_s * share,
+            "cp": cp_s * share,
+            "flop": flop,
         }
 
-    head = head_forward(arch, hw=hw, mb=mb, seq_len=s, tp=tp, cp=cp, vocab_p=vocab_p)
+    head = _on_shapes(lambda u: head_forward(arch, hw=hw, mb=u[3], seq_len=s, tp=u[0], cp=u[1], vocab_p=u[4]))
     hf, hb, _, hflop = passes(head, 0.0, np.zeros_like(rc))
-    mtp = mtp_forward(arch, hw=hw, mb=mb, seq_len=s, tp=tp, cp=cp, ep=ep, vocab_p=vocab_p)
+    mtp = _on_shapes(
+        lambda u: mtp_forward(arch, hw=hw, mb=u[3], seq_len=s, tp=u[0], cp=u[1], ep=u[2], vocab_p=u[4])
+    )
     mf, mbw, _, mflop = passes(mtp, prm.layer_overhead_s * arch.mtp_depth, np.zeros_like(rc))
     extra_f, extra_b = hf + mf, hb + mbw
     extra_flop = hflop + mflop
@@ -319,8 +387,10 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
     total_all = parts_all["compute"] + parts_all["tp"] + parts_all["ep"] + parts_all["cp"]
     ls = layers_per_stage(arch, pp)
     n_moe_stage = np.minimum(ls, arch.moe_layers)
-    counts_max = {"dense": np.where(single, arch.dense_layers, ls - n_moe_stage),
-                  "moe": np.where(single, arch.moe_layers, n_moe_stage)}
+    counts_max = {
+        "dense": np.where(single, arch.dense_layers, ls - n_moe_stage),
+        "moe": np.where(single, arch.moe_layers, n_moe_stage),
+    }
     if stack.balanced_stages:
         stretch = np.maximum(1.0, (extra_f + extra_b) * pp / total_all)
         parts_max = {key: parts_all[key] / pp * stretch for key in keys}
@@ -378,7 +448,9 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
     dp_s = np.where(zero == 3, dp_z3, dp_end)
 
     # Optimizer: a memory-bound Adam pass over the parameters this GPU updates.
-    upd = np.where(zero >= 1, params_gpu.dense / dp_d + params_gpu.expert / dp_e, params_gpu.dense + params_gpu.expert)
+    upd = np.where(
+        zero >= 1, params_gpu.dense / dp_d + params_gpu.expert / dp_e, params_gpu.dense + params_gpu.expert
+    )
     opt_s = upd * OPTIMIZER_TRAFFIC_BYTE / (hw.hbm_byte_per_s * prm.memory_efficiency)
 
     steady = m * t_max
@@ -397,11 +469,18 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
 
     # Memory of the most loaded GPU (first stage's in-flight activations, last stage's logits).
     states = model_state_byte(params_gpu, zero, dp_d, dp_e)
-    act_kw = dict(tp=tp, seq_keys=s, stack=stack, act_byte=act, gemm_input_byte=hw.linear_elem_byte)
-    per_tok = {kind: activation_byte_per_token(arch, kind=kind, recompute=rc, **act_kw)
-               for kind, count in kinds if count}
-    full_tok = {kind: activation_byte_per_token(arch, kind=kind, recompute=np.zeros_like(rc), **act_kw)
-                for kind in per_tok}
+    act_kw: dict[str, Any] = dict(
+        tp=tp, seq_keys=s, stack=stack, act_byte=act, gemm_input_byte=hw.linear_elem_byte
+    )
+    per_tok = {
+        kind: activation_byte_per_token(arch, kind=kind, recompute=rc, **act_kw)
+        for kind, count in kinds
+        if count
+    }
+    full_tok = {
+        kind: activation_byte_per_token(arch, kind=kind, recompute=np.zeros_like(rc), **act_kw)
+        for kind in per_tok
+    }
     stored = sum(counts_max[kind] * per_tok[kind] for kind in per_tok)
     working = np.where(rc == 2, np.maximum.reduce(list(full_tok.values())), 0.0)
     inflight = in_flight_micro_batches(pp, m, sch, v)
@@ -485,8 +564,12 @@ def prediction_at(problem: Problem, result: dict[str, Array], layout: Parallelis
     assumptions = list(problem.assumptions)
     if layout.schedule == "dualpipe":
         assumptions.append(
-            _assumption("overlap_comm_sm_fraction", OVERLAP_COMM_SM_FRACTION, "1",
-                        "DeepSeek-V3 report sec. 3.2.2: 20 of 132 SMs run communication during DualPipe")
+            _assumption(
+                "overlap_comm_sm_fraction",
+                OVERLAP_COMM_SM_FRACTION,
+                "1",
+                "DeepSeek-V3 report sec. 3.2.2: 20 of 132 SMs run communication during DualPipe",
+            )
         )
     if not fits:
         warnings.append(memory_message(problem, memory["total"]))
@@ -549,8 +632,17 @@ def predict_step(
     Raises InfeasibleLayoutError naming the failed constraint.
     """
     problem = make_problem(
-        arch, accelerator, n_gpus, seq_len, global_batch, precision=precision, network=network,
-        gpus_per_node=gpus_per_node, flop_convention=flop_convention, mfu_basis=mfu_basis, stack=stack,
+        arch,
+        accelerator,
+        n_gpus,
+        seq_len,
+        global_batch,
+        precision=precision,
+        network=network,
+        gpus_per_node=gpus_per_node,
+        flop_convention=flop_convention,
+        mfu_basis=mfu_basis,
+        stack=stack,
         perf_params=perf_params,
     )
     parallelism = parallelism or Parallelism()

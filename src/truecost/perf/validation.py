@@ -59,7 +59,9 @@ class ValidationRow:
         return asdict(self)
 
 
-def _row(label: str, measured: float, predicted: float, unit: str, in_fit: bool | None = None, note: str = "") -> ValidationRow:
+def _row(
+    label: str, measured: float, predicted: float, unit: str, in_fit: bool | None = None, note: str = ""
+) -> ValidationRow:
     return ValidationRow(label, measured, predicted, unit, abs(predicted / measured - 1) * 100, in_fit, note)
 
 
@@ -80,14 +82,27 @@ def vtrain_predictions(params: PerfParams | None = None) -> np.ndarray:
     for g, (h, a, layers, s, gb) in enumerate(shapes):
         idx = np.flatnonzero(inverse.ravel() == g)
         problem = make_problem(
-            gpt2_arch(int(h), int(a), int(layers)), acc, int(rows.gpus[idx].max()), int(s), int(gb),
-            precision=VTRAIN_PRECISION, stack=VTRAIN_STACK, perf_params=params,
+            gpt2_arch(int(h), int(a), int(layers)),
+            acc,
+            int(rows.gpus[idx].max()),
+            int(s),
+            int(gb),
+            precision=VTRAIN_PRECISION,
+            stack=VTRAIN_STACK,
+            perf_params=params,
         )
         n = len(idx)
         layouts = {
-            "tp": rows.tp[idx], "pp": rows.pp[idx], "dp": rows.dp[idx], "ep": np.ones(n), "cp": np.ones(n),
-            "micro_batch": rows.micro_batch[idx], "virtual_stages": np.ones(n), "zero": np.zeros(n, dtype=int),
-            "recompute": np.full(n, 2), "schedule": np.zeros(n, dtype=int),
+            "tp": rows.tp[idx],
+            "pp": rows.pp[idx],
+            "dp": rows.dp[idx],
+            "ep": np.ones(n),
+            "cp": np.ones(n),
+            "micro_batch": rows.micro_batch[idx],
+            "virtual_stages": np.ones(n),
+            "zero": np.zeros(n, dtype=int),
+            "recompute": np.full(n, 2),
+            "schedule": np.zeros(n, dtype=int),
         }
         out[idx] = evaluate(problem, layouts)["step_time_s"]
     return out
@@ -111,17 +126,33 @@ def megatron_set(params: PerfParams | None = None) -> list[ValidationRow]:
         flops = narayanan_flops_per_iteration(r.global_batch, r.seq_len, r.layers, r.hidden, r.vocab)
         measured = flops / (r.n_gpus * r.achieved_flop_per_s)
         fixed = Parallelism(
-            tp=r.tp, pp=r.pp, dp=r.dp, cp=1, ep=1, recompute="full", zero=0,
+            tp=r.tp,
+            pp=r.pp,
+            dp=r.dp,
+            cp=1,
+            ep=1,
+            recompute="full",
+            zero=0,
             schedule="interleaved" if r.pp > 1 else "1f1b",
         )
         pred = predict_step(
-            arch, acc, r.n_gpus, r.seq_len, r.global_batch, "fp16", fixed,
-            stack="megatron-2021", perf_params=params,
+            arch,
+            acc,
+            r.n_gpus,
+            r.seq_len,
+            r.global_batch,
+            "fp16",
+            fixed,
+            stack="megatron-2021",
+            perf_params=params,
         )
         lay = pred.layout
         out.append(
             _row(
-                r.label, measured, pred.step_time_s, "s",
+                r.label,
+                measured,
+                pred.step_time_s,
+                "s",
                 note=f"searched micro_batch={lay.micro_batch}, virtual_stages={lay.virtual_stages}",
             )
         )
@@ -129,12 +160,11 @@ def megatron_set(params: PerfParams | None = None) -> list[ValidationRow]:
 
 
 # ---- published runs ---------------------------------------------------------------------------
-DEEPSEEK_V3 = dict(
-    model="deepseek-v3", accelerator="h800", n_gpus=2048, seq_len=4096, global_batch=15360, precision="fp8",
-    parallelism=Parallelism(tp=1, pp=16, ep=64, dp=128, cp=1, zero=1, schedule="dualpipe"),
-    network=Network(intra_node_gb_per_s=400, inter_node_gbit_per_s=3200),
-    source="DeepSeek-V3 report sec. 3.1-3.2 and ISCA'25 'Insights into DeepSeek-V3' Table 4 (MPFT)",
-)
+# DeepSeek-V3 report sec. 3.1-3.2 and ISCA'25 'Insights into DeepSeek-V3' (Table 4, MPFT network):
+# 2048 H800, 16-way DualPipe, 64-way EP, ZeRO-1 DP, no TP; 8 x 400G IB per node, NVLink 400 GB/s.
+DEEPSEEK_V3_LAYOUT = Parallelism(tp=1, pp=16, ep=64, dp=128, cp=1, zero=1, schedule="dualpipe")
+DEEPSEEK_V3_NETWORK = Network(intra_node_gb_per_s=400, inter_node_gbit_per_s=3200)
+DEEPSEEK_V3_STEP_S = 19.926  # ISCA'25 Table 4, MPFT
 # Llama 3 paper Table 4 (BF16, 'PaLM' MFU: non-causal attention FLOPs, 989 TFLOPS peak).
 LLAMA3_TABLE4 = (
     (8192, Parallelism(tp=8, cp=1, pp=16, dp=64), 8192, 2048, 430.0),
@@ -144,17 +174,30 @@ LLAMA3_TABLE4 = (
 
 
 def _deepseek(params: PerfParams | None) -> Any:
-    d = DEEPSEEK_V3
     return predict_step(
-        get_model(str(d["model"])).arch, get_accelerator(str(d["accelerator"])), d["n_gpus"], d["seq_len"],  # type: ignore[arg-type]
-        d["global_batch"], d["precision"], d["parallelism"], d["network"], perf_params=params,  # type: ignore[arg-type]
+        get_model("deepseek-v3").arch,
+        get_accelerator("h800"),
+        2048,
+        4096,
+        15360,
+        "fp8",
+        DEEPSEEK_V3_LAYOUT,
+        DEEPSEEK_V3_NETWORK,
+        perf_params=params,
     )
 
 
 def _llama405(params: PerfParams | None, n: int, fixed: Parallelism, seq: int, gb: int) -> Any:
     return predict_step(
-        get_model("llama-3.1-405b").arch, get_accelerator("h100-sxm"), n, seq, gb, "bf16", fixed,
-        flop_convention="megatron-noncausal", perf_params=params,
+        get_model("llama-3.1-405b").arch,
+        get_accelerator("h100-sxm"),
+        n,
+        seq,
+        gb,
+        "bf16",
+        fixed,
+        flop_convention="megatron-noncausal",
+        perf_params=params,
     )
 
 
@@ -170,7 +213,13 @@ def throughput_set(params: PerfParams | None = None) -> list[ValidationRow]:
     out = []
     ds = _deepseek(params)
     out.append(
-        _row("DeepSeek-V3 step, 2048 H800 (ISCA'25 Table 4, MPFT)", 19.926, ds.step_time_s, "s", note=_layout_note(ds))
+        _row(
+            "DeepSeek-V3 step, 2048 H800 (ISCA'25 Table 4, MPFT)",
+            DEEPSEEK_V3_STEP_S,
+            ds.step_time_s,
+            "s",
+            note=_layout_note(ds),
+        )
     )
     arch = get_model("llama-3.1-405b").arch
     for n, fixed, seq, gb, tflops in LLAMA3_TABLE4:
@@ -180,7 +229,10 @@ def throughput_set(params: PerfParams | None = None) -> list[ValidationRow]:
             _row(
                 f"Llama 3 405B step, {n} H100, tp{fixed.tp} cp{fixed.cp} pp{fixed.pp} dp{fixed.dp}, seq {seq} "
                 f"(Table 4: {tflops:g} TFLOP/s/GPU)",
-                measured, p.step_time_s, "s", note=_layout_note(p),
+                measured,
+                p.step_time_s,
+                "s",
+                note=_layout_note(p),
             )
         )
     return out
@@ -194,29 +246,28 @@ def gpu_hours_set(params: PerfParams | None = None) -> list[ValidationRow]:
     # goodput loss is applied (goodput 1); batch-size warm-up is ignored.
     pred = gpu_hours(run.tokens or 0.0, 15360, 4096, ds.step_time_s, 2048, 1.0)
     out.append(
-        _row("DeepSeek-V3 pre-training, 14.8T tokens, 2048 H800", run.gpu_hours or 0.0, pred, "GPU-h",
-             note="goodput 1: the reported hours are 180K GPU-h/T tokens x 14.8T (a throughput figure); "
-             + _layout_note(ds))
+        _row(
+            "DeepSeek-V3 pre-training, 14.8T tokens, 2048 H800",
+            run.gpu_hours or 0.0,
+            pred,
+            "GPU-h",
+            note="goodput 1: the reported hours are 180K GPU-h/T tokens x 14.8T (a throughput figure); "
+            + _layout_note(ds),
+        )
     )
     run = get_run("llama-3.1-405b")
     n, fixed, seq, gb, _ = LLAMA3_TABLE4[1]
     p = _llama405(params, n, fixed, seq, gb)
     pred = gpu_hours(run.tokens or 0.0, gb, seq, p.step_time_s, n, GOODPUT_DEFAULT)
     out.append(
-        _row("Llama 3.1 405B, 15.6T tokens, 16,384 H100 (model card)", run.gpu_hours or 0.0, pred, "GPU-h",
-             note=f"goodput {GOODPUT_DEFAULT} ({GOODPUT_SOURCE}); all tokens at the 16K-GPU, seq-8192 layout; "
-             + _layout_note(p))
-    )
-    run = get_run("llama-65b")
-    p = predict_step(
-        get_model("llama-65b").arch, get_accelerator("a100-sxm4-80gb"), 2048, 2048, 2048, "bf16", perf_params=params
-    )
-    # LLaMA paper sec. 2.4: ~380 tokens/s/GPU -> 21 days; Table 15 hours match that rate (goodput 1).
-    pred = gpu_hours(run.tokens or 0.0, 2048, 2048, p.step_time_s, 2048, 1.0)
-    out.append(
-        _row("LLaMA-65B, 1.4T tokens, 2048 A100-80GB (searched layout)", run.gpu_hours or 0.0, pred, "GPU-h",
-             note="goodput 1: Table 15 hours equal the 380 tokens/s/GPU rate (sec. 2.4); batch 4M tokens; "
-             + f"layout tp={p.layout.tp} pp={p.layout.pp} dp={p.layout.dp}; " + _layout_note(p))
+        _row(
+            "Llama 3.1 405B, 15.6T tokens, 16,384 H100 (model card)",
+            run.gpu_hours or 0.0,
+            pred,
+            "GPU-h",
+            note=f"goodput {GOODPUT_DEFAULT} ({GOODPUT_SOURCE}); all tokens at the 16K-GPU, seq-8192 layout; "
+            + _layout_note(p),
+        )
     )
     return out
 

@@ -377,10 +377,10 @@ def answer(est: Estimate, vs: tuple[View, ...]) -> str:
         if ratio is not None:
             s += f", {ratio:.3g} times the headline"
         parts.append(s + ".")
-    if not (own or dev or lab):
+    if not (dev or lab):
         parts.append(
-            "The scenario describes no fleet or lab, so only the final run is costed; the development "
-            "cost and the lab's total spend would be larger."
+            "The scenario describes no lab, so only the final run is costed; the development cost and "
+            "the lab's total spend would be larger."
         )
     fig_note = figure(est, lab.key if lab else head.key if head else "gpu_hours")
     if est.samples is not None and fig_note.interval:

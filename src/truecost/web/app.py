@@ -48,6 +48,23 @@ def error_body(field: str, message: str) -> dict[str, Any]:
     return {"detail": {"field": field, "message": message}}
 
 
+class ErrorDetail(BaseModel):
+    field: str | None = Field(description="The input at fault: a dotted scenario path, or a request field.")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: 422 for input to change, 404 for an unknown name, 413 for a body over the limit."""
+
+    detail: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": about}
+    for code, about in ((404, "Unknown name"), (413, "Request body over the limit"), (422, "Input to change"))
+}
+
+
 # ---- request bodies ------------------------------------------------------------------------------
 class ScenarioRequest(BaseModel):
     """A scenario to run: a preset name or the scenario itself (the YAML file's shape, as JSON)."""
@@ -246,6 +263,7 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
         description="What does it really cost to build this AI model? The truecost chain as a local JSON API.",
         docs_url=None,
         redoc_url=None,
+        responses=ERROR_RESPONSES,
     )
     app.add_middleware(BodyLimit, cap=body_cap_bytes)
 
@@ -361,18 +379,22 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
 
         est = run(req)
         data = gather(est)
-        figures = {
-            c.key: plotly_figure(c)
-            for c in charts(data)
-            if c.key in ("views", "waterfall", "breakdown", "distributions")
-        }
+        shown = [c for c in charts(data) if c.key in ("views", "waterfall", "breakdown", "distributions")]
+        figures = {c.key: plotly_figure(c) for c in shown}
+        caption = {c.key: rhtml.tag("p", c.caption, class_="note") for c in shown}
         fragments = {
             "answer": rhtml.esc(data.answer),
             "cards": rhtml.cards(data.views),
             "views": rhtml.views_table(data.views),
-            "waterfall": rhtml.waterfall_table(data) if data.waterfall else "",
+            "waterfall": rhtml.join([caption["waterfall"], rhtml.waterfall_table(data)])
+            if data.waterfall
+            else "",
             "breakdown": rhtml.join(
-                [rhtml.breakdown_table(data) if data.breakdown else "", rhtml.fleet_block(data)]
+                [
+                    caption.get("breakdown", ""),
+                    rhtml.breakdown_table(data) if data.breakdown else "",
+                    rhtml.fleet_block(data),
+                ]
             ),
             "derivation": rhtml.derivation(data),
             "results": rhtml.results_table(data.results, data.samples is not None),
@@ -384,9 +406,9 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
     @app.post("/api/scenario/parse", summary="Read a scenario file's text (YAML) into a scenario object")
     def parse(body: YamlText) -> dict[str, Any]:
         """For the page's paste and upload: the YAML as JSON. Checks the syntax, not the values."""
-        from ..scenario import _read_yaml
+        from ..scenario import parse_yaml
 
-        raw = _read_yaml(body.yaml, "yaml")
+        raw = parse_yaml(body.yaml, "yaml")
         check_size(raw)
         return raw
 

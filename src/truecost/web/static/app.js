@@ -287,17 +287,19 @@ async function compute() {
   button.disabled = true;
   button.textContent = "Computing…";
   $("#results").classList.add("stale");
+  let failed = false;
   try {
     const resp = await api("/api/view", body);
     render(await resp.json());
     showError(null);
   } catch (detail) {
+    failed = true;  // the results shown are those of the last good input: keep them faded
     showError(detail);
   } finally {
     state.busy = false;
     button.disabled = false;
     button.textContent = "Compute";
-    $("#results").classList.remove("stale");
+    $("#results").classList.toggle("stale", failed);
   }
 }
 
