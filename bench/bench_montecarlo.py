@@ -131,8 +131,12 @@ def draw_inputs(gens: dict[tuple, np.random.Generator], n: int) -> dict[tuple, n
     for path, (kind, p) in INPUTS.items():
         g = gens[path]
         if kind == "ci90":  # lognormal whose 5th and 95th percentiles are p
+            # In place, with numpy's vectorised exp: faster than Generator.lognormal (scalar exp).
             lo, hi = np.log(p[0]), np.log(p[1])
-            x[path] = g.lognormal(0.5 * (lo + hi), (hi - lo) / (2.0 * Z95), n)
+            z = g.standard_normal(n)
+            z *= (hi - lo) / (2.0 * Z95)
+            z += 0.5 * (lo + hi)
+            x[path] = np.exp(z, out=z)
         elif kind == "uniform":
             x[path] = g.uniform(p[0], p[1], n)
         else:

@@ -26,12 +26,23 @@ def _timed(fn, repeats: int = REPEATS) -> tuple[float, object]:
     return statistics.median(times), out
 
 
-def _case(title: str, arch_id: str, acc_id: str, n: int, seq: int, gb: int, precision: str = "bf16",
-          network: Network | None = None, objective: str = "time") -> None:
+def _case(
+    title: str,
+    arch_id: str,
+    acc_id: str,
+    n: int,
+    seq: int,
+    gb: int,
+    precision: str = "bf16",
+    network: Network | None = None,
+    objective: str = "time",
+) -> None:
     arch, acc = get_model(arch_id).arch, get_accelerator(acc_id)
     problem = make_problem(arch, acc, n, seq, gb, precision=precision, network=network)
     n_layouts = len(candidate_arrays(problem, Parallelism(), _gpu_count_options(problem, objective))["tp"])
-    t, res = _timed(lambda: search_layouts(arch, acc, n, seq, gb, precision, network, objective=objective, top=5))
+    t, res = _timed(
+        lambda: search_layouts(arch, acc, n, seq, gb, precision, network, objective=objective, top=5)
+    )
     print(f"\n{title}: {n_layouts:,} layouts scored, median {t * 1e3:.0f} ms over {REPEATS} runs")
     for r in res:  # type: ignore[union-attr]
         lay = r.layout
@@ -44,16 +55,46 @@ def _case(title: str, arch_id: str, acc_id: str, n: int, seq: int, gb: int, prec
 
 
 def main() -> None:
-    _case("Llama 3.1 405B, 16,384 H100, seq 8192, batch 2048 (all entries free)",
-          "llama-3.1-405b", "h100-sxm", 16384, 8192, 2048)
-    _case("Same, objective 'cost' (may leave part of the cluster idle)",
-          "llama-3.1-405b", "h100-sxm", 16384, 8192, 2048, objective="cost")
-    _case("DeepSeek-V3, 2048 H800, FP8, seq 4096, batch 15360 (all entries free)",
-          "deepseek-v3", "h800", 2048, 4096, 15360, "fp8",
-          Network(intra_node_gb_per_s=400, inter_node_gbit_per_s=3200))
+    _case(
+        "Llama 3.1 405B, 16,384 H100, seq 8192, batch 2048 (all entries free)",
+        "llama-3.1-405b",
+        "h100-sxm",
+        16384,
+        8192,
+        2048,
+    )
+    _case(
+        "Same, objective 'cost' (may leave part of the cluster idle)",
+        "llama-3.1-405b",
+        "h100-sxm",
+        16384,
+        8192,
+        2048,
+        objective="cost",
+    )
+    _case(
+        "DeepSeek-V3, 2048 H800, FP8, seq 4096, batch 15360 (all entries free)",
+        "deepseek-v3",
+        "h800",
+        2048,
+        4096,
+        15360,
+        "fp8",
+        Network(intra_node_gb_per_s=400, inter_node_gbit_per_s=3200),
+    )
     arch, acc = get_model("llama-3.1-405b").arch, get_accelerator("h100-sxm")
-    full = Parallelism(tp=8, pp=16, dp=128, cp=1, ep=1, micro_batch=1, recompute="selective",
-                       schedule="interleaved", virtual_stages=4, zero=1)
+    full = Parallelism(
+        tp=8,
+        pp=16,
+        dp=128,
+        cp=1,
+        ep=1,
+        micro_batch=1,
+        recompute="selective",
+        schedule="interleaved",
+        virtual_stages=4,
+        zero=1,
+    )
     t, _ = _timed(lambda: predict_step(arch, acc, 16384, 8192, 2048, parallelism=full), repeats=50)
     print(f"\npredict_step, one complete layout: median {t * 1e3:.2f} ms")
 

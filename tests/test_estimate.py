@@ -106,3 +106,59 @@ def test_implausible_inputs_warn() -> None:
         {"training": {"flops": 1e24}, "cluster": {"accelerator": "h800", "count": 8, "mfu": 0.8}}
     )
     assert any("0.75" in w for w in r.warnings)
+
+
+def test_minimal_run_gets_a_searched_layout_prediction() -> None:
+    """Issue 5: architecture, tokens, accelerator and GPU count only -> MFU from the step-time model."""
+    r = truecost.estimate({"model": "llama-3.1-70b", "training": {"tokens": 15e12}, "cluster": {"accelerator": "h100-sxm", "count": 4096}})
+    assert r.details["mfu_source"] == "predicted by the step-time model"
+    assert 0.2 < r.results["mfu"] < 0.7
+    assert r.results["step_time_s"] > 0
+    layout = r.details["perf"]["layout"]
+    assert layout["tp"] * layout["pp"] * layout["dp"] * layout["cp"] == 4096
+    names = {a["name"] for a in r.assumptions}
+    assert {"goodput", "global_batch"} <= names
+
+
+def test_deepseek_v3_pretraining_predicted_within_25pct() -> None:
+    """Issue 5 bar: DeepSeek-V3 pre-training predicted without MFU within 25% of 2.664M GPU-hours
+    (arXiv:2412.19437 Table 1), layout as the report gives it (sec. 3.2; ISCA'25 network)."""
+    r = truecost.estimate(
+        {
+            "model": "deepseek-v3",
+            "training": {"tokens": 14.8e12, "seq_len": 4096, "global_batch": 15360, "precision": "fp8"},
+            "cluster": {
+                "accelerator": "h800",
+                "count": 2048,
+                "parallelism": {"tp": 1, "pp": 16, "ep": 64, "dp": 128, "zero": 1},
+                "network": {"intra_node_gb_per_s": 400, "inter_node_gbit_per_s": 3200},
+            },
+        }
+    )
+    assert abs(r.results["gpu_hours"] / 2.664e6 - 1) < 0.25
+
+
+def test_llama_405b_predicted_within_25pct() -> None:
+    """Issue 5 bar: Llama 3.1 405B within 25% of 30.84M GPU-hours (model card); layout from the
+    Llama 3 paper Table 4 (tp 8, pp 16, dp 128 on 16,384 H100)."""
+    r = truecost.estimate(
+        {
+            "model": "llama-3.1-405b",
+            "training": {"tokens": 15.6e12, "seq_len": 8192, "global_batch": 2048},
+            "cluster": {"accelerator": "h100-sxm", "count": 16384, "parallelism": {"tp": 8, "pp": 16, "dp": 128}},
+        }
+    )
+    assert abs(r.results["gpu_hours"] / 30.84e6 - 1) < 0.25
+
+
+def test_infeasible_layout_named() -> None:
+    from truecost.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match="cluster.parallelism"):
+        truecost.estimate(
+            {
+                "model": "llama-3.1-405b",
+                "training": {"tokens": 1e12, "global_batch": 1024},
+                "cluster": {"accelerator": "h100-sxm", "count": 64, "parallelism": {"tp": 1, "pp": 1, "dp": 64}},
+            }
+        )

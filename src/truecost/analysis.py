@@ -64,6 +64,8 @@ def plan(source: str | Path | Mapping[str, Any], objective: str = "time", top: i
     from .perf import search_layouts
     from .run import default_global_batch
 
+    if objective not in ("time", "cost"):
+        raise ScenarioError(f"expected 'time' or 'cost', got {objective!r}", field="objective")
     scn = prepare(source).scenario
     cl = scn.cluster
     if scn.model is None:
@@ -83,7 +85,7 @@ def plan(source: str | Path | Mapping[str, Any], objective: str = "time", top: i
             network=cl.network,
             gpus_per_node=cl.gpus_per_node,
             fixed=cl.parallelism,
-            objective=objective,
+            objective=objective,  # type: ignore[arg-type]  # checked above
             top=top,
             mfu_basis=cl.mfu_basis,
         )

@@ -154,7 +154,7 @@ def estimate(
             if a.field == name:
                 a.source = f"{a.source}; uncertain: {d.describe()}{why}"
     point = {k: float(np.asarray(v)) for k, v in state.results.items()}
-    common = dict(
+    common: dict[str, Any] = dict(
         scenario=prep.scenario.name,
         units=state.units,
         formulas=state.formulas,
@@ -165,7 +165,7 @@ def estimate(
         inputs=prep.raw,
     )
     if samples is None:
-        return Estimate(results=ordered(point), **common)  # type: ignore[arg-type]
+        return Estimate(results=ordered(point), **common)
 
     # One random stream per input (keyed by seed and path): results do not depend on the chunk size.
     streams = input_streams(prep.dists, seed)
@@ -195,4 +195,4 @@ def estimate(
         kept[k] = x[::step].copy()
     return Estimate(
         results=ordered(results), samples=int(samples), seed=seed, percentiles=extended, draws=kept, **common
-    )  # type: ignore[arg-type]
+    )

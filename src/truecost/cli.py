@@ -139,17 +139,10 @@ def validate(json_out: JsonOpt = False) -> None:
     if json_out:
         _print_json(report)
         return
-    from .render import print_renderable, rows_table
+    from .render import print_renderable, validation_table
 
     for name, block in report["sets"].items():
-        title = f"{name}: MAPE {block['mape_pct']:.1f}% over {block['n']} rows"
-        if block.get("held_out_mape_pct") is not None:
-            title += f" (held-out {block['held_out_mape_pct']:.1f}%)"
-        rows = block["rows"]
-        if len(rows) > 40:
-            rows = sorted(rows, key=lambda r: -abs(r["error_pct"]))[:15]
-            title += "; 15 largest errors shown"
-        print_renderable(rows_table(rows, ["label", "measured", "predicted", "error_pct", "note"], title))
+        print_renderable(validation_table(name, block))
 
 
 @app.command()

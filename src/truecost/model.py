@@ -56,8 +56,8 @@ class Architecture(_Frozen):
     layers: PositiveInt
     d_model: PositiveInt
     n_heads: PositiveInt
-    n_kv_heads: PositiveInt | None = Field(None, description="GQA groups; default n_heads")
-    head_dim: PositiveInt | None = Field(None, description="default d_model / n_heads")
+    n_kv_heads: PositiveInt | None = Field(default=None, description="GQA groups; default n_heads")
+    head_dim: PositiveInt | None = Field(default=None, description="default d_model / n_heads")
     ffn_dim: PositiveInt = Field(description="dense-layer MLP width")
     glu: bool = Field(True, description="gated MLP (SwiGLU): 3 matrices instead of 2")
     vocab: PositiveInt

@@ -128,17 +128,37 @@ def plan_table(res: dict[str, Any]) -> Table:
         f"{res['global_batch']} ({res['objective']})",
         title_justify="left",
     )
-    for c in ("#", "tp", "pp", "dp", "ep", "cp", "micro", "recompute", "schedule", "zero", "step (s)", "MFU", "GB/GPU", "fits"):
-        t.add_column(c, justify="right")
+    for c in ("#", "tp", "pp", "dp", "ep", "cp", "mb", "recompute", "schedule", "v", "zero", "step s", "MFU", "GB/GPU", "fits"):
+        t.add_column(c, justify="right", no_wrap=True)
     for i, p in enumerate(res["layouts"], 1):
         lay = p["layout"]
         mem = p["memory_byte"]["total"] / 1e9
         t.add_row(
             str(i),
-            *(str(lay.get(k)) for k in ("tp", "pp", "dp", "ep", "cp", "micro_batch", "recompute", "schedule", "zero")),
+            *(
+                str(lay.get(k))
+                for k in ("tp", "pp", "dp", "ep", "cp", "micro_batch", "recompute", "schedule", "virtual_stages", "zero")
+            ),
             f"{p['step_time_s']:.3f}",
             f"{p['mfu']:.3f}",
             f"{mem:.1f}",
             "yes" if p["fits"] else "NO",
         )
+    return t
+
+
+def validation_table(name: str, block: dict[str, Any]) -> Table:
+    """One validation set: measured vs predicted with the error of each row."""
+    title = f"{name}: mean absolute error {block['mape_pct']:.1f}% over {block['n']} rows"
+    if block.get("held_out_mape_pct") is not None:
+        title += f" (held-out rows {block['held_out_mape_pct']:.1f}%)"
+    rows = block["rows"]
+    if len(rows) > 40:
+        rows = sorted(rows, key=lambda r: -abs(r["error_pct"]))[:15]
+        title += "; the 15 largest errors shown (--json for all)"
+    t = Table(title=title, title_justify="left")
+    for c in ("label", "measured", "predicted", "error %", "note"):
+        t.add_column(c, justify="left" if c in ("label", "note") else "right", overflow="fold")
+    for r in rows:
+        t.add_row(r["label"], f"{r['measured']:.4g}", f"{r['predicted']:.4g}", f"{r['error_pct']:+.1f}", r.get("note", ""))
     return t

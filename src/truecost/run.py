@@ -112,9 +112,15 @@ DEFAULT_TOKENS_PER_STEP = defaults.Cited(
 
 
 def default_global_batch(seq_len: int, count: float) -> int:
-    """Sequences per step when none is given: 4M tokens (Llama 2), but at least one sequence per
-    8 accelerators so that a data-parallel layout exists on large clusters."""
-    return int(max(round(DEFAULT_TOKENS_PER_STEP.value / seq_len), np.ceil(count / 8)))
+    """Sequences per step when none is given: about 4M tokens (Llama 2), but at least one sequence
+    per 8 accelerators so that a data-parallel layout exists on large clusters; rounded up to a
+    power of two so that it divides among data-parallel ranks.
+
+    >>> default_global_batch(4096, 4096), default_global_batch(8192, 16384)
+    (1024, 2048)
+    """
+    need = max(DEFAULT_TOKENS_PER_STEP.value / seq_len, count / 8, 1.0)
+    return int(2 ** np.ceil(np.log2(need)))
 
 
 def perf_stage(state: ChainState) -> None:
@@ -166,9 +172,10 @@ def perf_stage(state: ChainState) -> None:
         state.detail("perf", pred.to_dict())
         for a in pred.assumptions:
             state.assume(a["name"], a["value"], a.get("unit", ""), a.get("source", ""), a.get("field", ""))
-    from .perf import goodput_default
+    from .perf import goodput_assumption
 
-    g_default = goodput_default()
+    g = goodput_assumption()
+    g_default = defaults.Cited(float(g["value"]), "1", str(g["source"]))  # type: ignore[arg-type]
     goodput = state.cited("goodput", cl.goodput, g_default, "cluster.goodput")
     steps = tr.tokens / (gb * tr.seq_len)
     state.put(

@@ -7,12 +7,11 @@ distribution (`truecost.uncertainty`); validation runs on the medians and again 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
-
-import re
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator

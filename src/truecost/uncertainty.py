@@ -32,10 +32,10 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any, ClassVar, overload
 
 import numpy as np
-from statistics import NormalDist
 
 
 class _Special:

@@ -49,7 +49,7 @@ def validate_all() -> dict[str, Any]:
     from .perf import validation_sets
 
     for name, vrows in validation_sets().items():
-        as_dicts = [r.to_dict() if hasattr(r, "to_dict") else dict(r) for r in vrows]
+        as_dicts = [r.to_dict() for r in vrows]
         errs = [d["error_pct"] for d in as_dicts]
         held = [d["error_pct"] for d in as_dicts if d.get("held_out")]
         sets[name] = {

@@ -24,11 +24,13 @@ from .params import (
     STACKS,
     PerfParams,
     SoftwareStack,
+    goodput_assumption,
     goodput_default,
     params_for,
 )
 from .search import search_layouts
 from .step import predict_step
+from .validation import ValidationRow, validation_sets
 
 __all__ = [
     "GOODPUT_DEFAULT",
@@ -42,9 +44,12 @@ __all__ = [
     "PerfParams",
     "SoftwareStack",
     "StepPrediction",
+    "ValidationRow",
+    "goodput_assumption",
     "goodput_default",
     "gpu_hours",
     "params_for",
     "predict_step",
     "search_layouts",
+    "validation_sets",
 ]

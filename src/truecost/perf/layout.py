@@ -149,8 +149,8 @@ class StepPrediction:
     assumptions: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def gpu_hours(self, tokens: float, seq_len: float, global_batch: float, goodput: float = 1.0) -> float:
-        """GPU-hours to train on `tokens`: steps x step time x GPUs / goodput. [h]"""
+    def gpu_hours(self, tokens: float, global_batch: float, seq_len: float, goodput: float = 1.0) -> float:
+        """GPU-hours to train on `tokens` at this step time (see module `gpu_hours`). [h]"""
         return gpu_hours(tokens, global_batch, seq_len, self.step_time_s, self.n_gpus, goodput)
 
     def to_dict(self) -> dict[str, Any]:

@@ -138,11 +138,11 @@ CALIBRATION_SOURCE = (
     "(Bang et al., MICRO 2024) by truecost.perf.calibrate"
 )
 FITTED_A100: dict[str, float] = {
-    "gemm_saturation_output": 3.27e6,
+    "gemm_saturation_output": 3.26e6,
     "memory_efficiency": 0.738,
-    "layer_overhead_s": 7.9e-4,
-    "comm_latency_s": 7.8e-6,
-    "step_overhead_s": 7.4e-3,
+    "layer_overhead_s": 7.91e-4,
+    "comm_latency_s": 7.82e-6,
+    "step_overhead_s": 7.42e-3,
 }
 
 REFERENCE_ACCELERATOR = "a100-sxm4-80gb"
@@ -307,6 +307,11 @@ def goodput_default() -> float:
     0.9
     """
     return GOODPUT_DEFAULT
+
+
+def goodput_assumption() -> dict[str, object]:
+    """The goodput default as an assumption row (name, value, unit, source)."""
+    return {"name": "goodput", "value": GOODPUT_DEFAULT, "unit": "1", "source": GOODPUT_SOURCE}
 
 
 # Share of HBM a layout may plan for: the CUDA context, NCCL buffers, cuBLAS workspaces and

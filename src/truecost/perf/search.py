@@ -84,8 +84,9 @@ def _schedules(fixed: Parallelism, pp: int, m: int, layers: int) -> list[tuple[i
     out: list[tuple[int, int]] = []
     if pp == 1:
         # No pipeline: the schedule is moot; report 1f1b unless the caller fixed another.
-        name = fixed.schedule or "1f1b"
-        return [(SCHEDULES.index(name), 1)]
+        if fixed.schedule == "dualpipe":
+            return []  # DualPipe needs an even number of stages
+        return [(SCHEDULES.index(fixed.schedule or "1f1b"), 1)]
     if fixed.schedule in (None, "1f1b"):
         out.append((SCHEDULES.index("1f1b"), 1))
     if fixed.schedule in (None, "interleaved") and m >= pp:
@@ -153,7 +154,8 @@ def _gpu_count_options(problem: Problem, objective: str) -> list[int]:
 
 def _explain_no_structure(problem: Problem, fixed: Parallelism) -> str:
     """A message for a search that found no structurally valid layout."""
-    filled = Parallelism(
+    # model_construct: no validation, so an odd pp with dualpipe still yields a message.
+    filled = Parallelism.model_construct(
         tp=fixed.tp or 1,
         pp=fixed.pp or 1,
         cp=fixed.cp or 1,
@@ -202,8 +204,9 @@ def search_problem(
             f"({_parallelism(arrays, i).model_dump()}) {memory_message(problem, float(result['memory.total'][i]))}"
         )
     score = result["step_time_s"] if objective == "time" else result["step_time_s"] * result["n_gpus"]
-    # Ties (e.g. ZeRO 1 vs 2 when both fit) go to the layout with less memory.
-    order = np.lexsort((result["memory.total"], np.where(ok, score, np.inf)))
+    # Ties (ZeRO stages whose communication hides completely) go to the lower ZeRO stage (less
+    # traffic, fewer moving parts), then to less memory.
+    order = np.lexsort((result["memory.total"], arrays["zero"], np.where(ok, score, np.inf)))
     order = order[: min(top, int(ok.sum()))]
     return [prediction_at(problem, result, _parallelism(arrays, int(i)), int(i)) for i in order]
 

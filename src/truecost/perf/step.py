@@ -11,7 +11,7 @@ and context-parallel collectives that are not hidden behind compute. The pipelin
 
     1F1B        (m - 1) t_max + sum_i t_i          (Narayanan et al. 2021; bubble (p-1)/m)
     interleaved m t_max + (sum_i t_i - t_max) / v  (bubble divided by v model chunks)
-    DualPipe    m t_max + (p/2 - 1)(F + B - 3W/2 ...) (DeepSeek-V3 report Table 2, W = B/2)
+    DualPipe    m t_max + (p/2 - 1)(F + B/2)       (DeepSeek-V3 report Table 2, W = B/2)
 
 with m micro-batches per step, followed by the data-parallel gradient reduction (partly hidden
 behind the last backward pass when the framework overlaps it) and the optimizer update.
@@ -445,6 +445,8 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
     # ZeRO-3 gathers weights for every forward and backward and reduce-scatters every backward,
     # prefetched behind the micro-batch's compute.
     dp_z3 = m * np.maximum(0.0, 2 * ag + rs - (f_stage + b_stage))
+    # The last micro-batch's reduce-scatter has nothing left to hide behind but its own backward.
+    dp_z3 = np.maximum(dp_z3, np.maximum(0.0, rs - b_stage))
     dp_s = np.where(zero == 3, dp_z3, dp_end)
 
     # Optimizer: a memory-bound Adam pass over the parameters this GPU updates.

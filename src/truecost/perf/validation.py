@@ -28,7 +28,7 @@ from ..flops import flops_per_token, narayanan_flops_per_iteration
 from ..units import FLOP_PER_TFLOP
 from .datasets import VTRAIN_ACCELERATOR, gpt2_arch, megatron_rows, vtrain_rows
 from .layout import Network, Parallelism, gpu_hours
-from .params import GOODPUT_DEFAULT, GOODPUT_SOURCE, PerfParams
+from .params import GOODPUT_DEFAULT, PerfParams
 from .step import evaluate, make_problem, predict_step
 
 # vTrain's setup (README beside the data): Megatron-DeepSpeed, mixed precision (FP16), full
@@ -45,6 +45,9 @@ class ValidationRow:
     abs_pct_error : |predicted / measured - 1| x 100. [%]
     in_fit : True if the row was used to fit parameters, False if held out, None if the set is
         not a calibration set. note : layout chosen, assumptions.
+
+    `to_dict` adds `error_pct` (signed, (predicted - measured) / measured x 100) and `held_out`
+    (in_fit is False), the keys `truecost validate` reports.
     """
 
     label: str
@@ -55,8 +58,13 @@ class ValidationRow:
     in_fit: bool | None = None
     note: str = ""
 
+    @property
+    def error_pct(self) -> float:
+        """Signed error, (predicted - measured) / measured x 100. [%]"""
+        return (self.predicted / self.measured - 1) * 100
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "error_pct": self.error_pct, "held_out": self.in_fit is False}
 
 
 def _row(
@@ -203,10 +211,8 @@ def _llama405(params: PerfParams | None, n: int, fixed: Parallelism, seq: int, g
 
 def _layout_note(p: Any) -> str:
     lay = p.layout
-    return (
-        f"searched micro_batch={lay.micro_batch}, recompute={lay.recompute}, schedule={lay.schedule}, "
-        f"virtual_stages={lay.virtual_stages}, zero={lay.zero}; MFU {p.mfu:.3f}"
-    )
+    v = f"/v{lay.virtual_stages}" if lay.schedule == "interleaved" else ""
+    return f"searched mb {lay.micro_batch}, {lay.recompute} recompute, {lay.schedule}{v}, zero {lay.zero}; MFU {p.mfu:.3f}"
 
 
 def throughput_set(params: PerfParams | None = None) -> list[ValidationRow]:
@@ -251,7 +257,7 @@ def gpu_hours_set(params: PerfParams | None = None) -> list[ValidationRow]:
             run.gpu_hours or 0.0,
             pred,
             "GPU-h",
-            note="goodput 1: the reported hours are 180K GPU-h/T tokens x 14.8T (a throughput figure); "
+            note="goodput 1: the reported hours are 180K GPU-h/T tokens x 14.8T, a throughput figure; "
             + _layout_note(ds),
         )
     )
@@ -265,7 +271,7 @@ def gpu_hours_set(params: PerfParams | None = None) -> list[ValidationRow]:
             run.gpu_hours or 0.0,
             pred,
             "GPU-h",
-            note=f"goodput {GOODPUT_DEFAULT} ({GOODPUT_SOURCE}); all tokens at the 16K-GPU, seq-8192 layout; "
+            note=f"goodput {GOODPUT_DEFAULT} (Llama 3 paper sec. 3.3.4); all tokens at the 16K-GPU, seq-8192 layout; "
             + _layout_note(p),
         )
     )
