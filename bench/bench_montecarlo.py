@@ -1,8 +1,8 @@
 """Monte Carlo speed and memory of `truecost estimate deepseek-lab --samples N` (issue #4 item 4).
 
 Prints figures; it is not a test. Three ways of computing the same thing, each timed as a whole
-process (python start-up and imports included, wall clock, best of --repeats), with the peak RSS
-of that process (``os.wait4`` rusage of the child):
+process (python start-up and imports included, wall clock, best of --repeats, runs interleaved),
+with the peak RSS of that process (GNU time's %M; see `run_process`):
 
 1. truecost   ``truecost estimate deepseek-lab --samples N --seed 1 --json`` (the CLI).
 2. floor      the same deepseek-lab chain hand-written in plain vectorised numpy below (same
@@ -17,14 +17,15 @@ of that process (``os.wait4`` rusage of the child):
               of one output are not the trials of another: the numbers differ from truecost's and
               the tree does more work than 18 draws per trial. The printout counts it.
 
-Before timing, the floor is checked against truecost in-process (every summary of every varying
-output, same N and seed: the draws are identical, so the agreement is to rounding) and against
-the subprocess's ``--json`` medians (goal: within 1%).
+The floor is checked against truecost in-process (every summary of every varying output, same N
+and seed: the draws are identical, so the agreement is to rounding) and against the CLI's
+``--json`` medians (goal: within 1%). Peak RSS is also measured at N/4, N/2, N and 2N: it should
+grow by about 8 bytes per kept output per trial, not with the working chunk.
 
-    python bench/bench_montecarlo.py            # full run, N = 200k and 2M (about 2-3 minutes)
-    python bench/bench_montecarlo.py --quick    # smaller N, one repeat (about 20 s)
-    python bench/bench_montecarlo.py --n 1000000 --squiggle-n 100000
-    python bench/bench_montecarlo.py --profile  # cProfile of the truecost process at --n
+    python bench/bench_montecarlo.py            # N = 200k and 2M, best of 5 (about 1-2 minutes)
+    python bench/bench_montecarlo.py --quick    # N = 50k and 500k, best of 2 (about 30 s)
+    python bench/bench_montecarlo.py --n 1000000 --squiggle-n 100000 --repeats 3
+    python bench/bench_montecarlo.py --profile  # truecost's phases at --n, then a cProfile
 
 Goals (issue #4): truecost <= 1.5x the floor's wall time at N = 2M; truecost >= 10x squigglepy's
 samples per second.
@@ -219,7 +220,9 @@ def summarize(a: np.ndarray) -> dict[str, float]:
     return out
 
 
-def floor(n: int, seed: int = SEED, chunk: int = 250_000) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+def floor(
+    n: int, seed: int = SEED, chunk: int = 250_000
+) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
     """Draw, run the chain in chunks into preallocated outputs, summarise. Returns (summaries,
     seconds by phase)."""
     t = {"draws": 0.0, "chain": 0.0}
@@ -259,14 +262,28 @@ def squiggle_model() -> dict:
         it_kw = tdp_kw * s2c
         power_h = it_kw * UTIL * pue * elec
         capex = count * hardware
-        opex = count * power_h * H + count * it_kw * COLO_USD_PER_KW_YEAR + capex * MAINTENANCE + capex * OPERATIONS
+        opex = (
+            count * power_h * H
+            + count * it_kw * COLO_USD_PER_KW_YEAR
+            + capex * MAINTENANCE
+            + capex * OPERATIONS
+        )
         dep = capex * min(HORIZON, LIFE) / LIFE / HORIZON
-        return {"hardware": hardware, "power_h": power_h, "it_kw": it_kw, "capex": capex, "opex": opex, "dep": dep}
+        return {
+            "hardware": hardware,
+            "power_h": power_h,
+            "it_kw": it_kw,
+            "capex": capex,
+            "opex": opex,
+            "dep": dep,
+        }
 
     a100 = pool(FIXED_COUNT, sq.lognorm(75000, 300000) / 8, *POOLS_KW[0])
     h800 = pool(FIXED_COUNT, sq.lognorm(16900, 67600) * sq.lognorm(1.2, 1.46), *POOLS_KW[1])
     h100 = pool(FIXED_COUNT, sq.lognorm(135000, 540000) / 8, *POOLS_KW[2])
-    h20 = pool(sq.triangular(20000, 30000, 40000), sq.lognorm(6000, 24000) * sq.lognorm(1.3, 2.1), *POOLS_KW[3])
+    h20 = pool(
+        sq.triangular(20000, 30000, 40000), sq.lognorm(6000, 24000) * sq.lognorm(1.3, 2.1), *POOLS_KW[3]
+    )
     pools = (a100, h800, h100, h20)
 
     hw = h800["hardware"]
@@ -283,7 +300,10 @@ def squiggle_model() -> dict:
     opex = pools[0]["opex"] + pools[1]["opex"] + pools[2]["opex"] + pools[3]["opex"]
     dep = pools[0]["dep"] + pools[1]["dep"] + pools[2]["dep"] + pools[3]["dep"]
     tco = capex + opex * HORIZON
-    staff = sq.lognorm(5, 40) * TOP_PAY * STAFF_OVERHEAD + sq.lognorm(100, 300) * sq.lognorm(1e5, 4e5) * STAFF_OVERHEAD
+    staff = (
+        sq.lognorm(5, 40) * TOP_PAY * STAFF_OVERHEAD
+        + sq.lognorm(100, 300) * sq.lognorm(1e5, 4e5) * STAFF_OVERHEAD
+    )
     mult = sq.lognorm(1.2, 4.0)
     data = sq.lognorm(1e6, 2e7)
     dev = run_owned + run_owned * (mult - 1) + staff * sq.uniform(0.5, 1.5) * sq.uniform(0.3, 0.8) + data
@@ -371,7 +391,11 @@ def check_constants() -> list[str]:
     for i, (pool, (kw, s2c)) in enumerate(zip(scn.fleet, POOLS_KW, strict=True)):
         acc = get_accelerator(pool.accelerator)
         same(f"fleet[{i}] tdp", kw, acc.tdp_w / units.W_PER_KW)
-        same(f"fleet[{i}] s2c", s2c, defaults.SERVER_TO_CHIP_POWER.get(acc.id, defaults.SERVER_TO_CHIP_POWER_FALLBACK).value)
+        same(
+            f"fleet[{i}] s2c",
+            s2c,
+            defaults.SERVER_TO_CHIP_POWER.get(acc.id, defaults.SERVER_TO_CHIP_POWER_FALLBACK).value,
+        )
         if i < 3:
             same(f"fleet[{i}] count", FIXED_COUNT, pool.count)
         if pool.server_price_usd is not None:
@@ -432,7 +456,11 @@ def run_process(cmd: list[str]) -> tuple[float, float, str]:
     this (numpy-sized) process would report at least this process's own RSS. Without GNU time,
     os.wait4's figure is used and is an upper bound of that kind.
     """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as tf:
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r") as tf,
+    ):
         full = [TIME, "-q", "-f", "%M", "-o", tf.name, *cmd] if TIME else cmd
         t0 = time.perf_counter()
         p = subprocess.Popen(full, stdout=out, stderr=err, cwd=ROOT)
@@ -447,10 +475,56 @@ def run_process(cmd: list[str]) -> tuple[float, float, str]:
         return wall, rss_kb / 1024.0, out.read().decode()
 
 
-def best_of(cmd: list[str], repeats: int) -> tuple[float, float, str]:
-    """Best wall time of `repeats` runs, the largest peak RSS, and the last stdout."""
-    runs = [run_process(cmd) for _ in range(repeats)]
-    return min(r[0] for r in runs), max(r[1] for r in runs), runs[-1][2]
+def best_of(cmds: list[list[str]], repeats: int) -> list[tuple[float, float, str]]:
+    """Run each command `repeats` times, interleaved (a, b, a, b, ...) so that they meet the same
+    background load; per command: best wall time, largest peak RSS, last stdout."""
+    runs: list[list[tuple[float, float, str]]] = [[] for _ in cmds]
+    for _ in range(repeats):
+        for i, cmd in enumerate(cmds):
+            runs[i].append(run_process(cmd))
+    return [(min(r[0] for r in rs), max(r[1] for r in rs), rs[-1][2]) for rs in runs]
+
+
+# ---------------------------------------------------------------------------------------------
+# Where truecost's time goes (child process; wraps truecost.chain internals, so it may need
+# updating when they change: the rest of the bench does not depend on them)
+# ---------------------------------------------------------------------------------------------
+def phases(n: int) -> dict[str, float]:
+    t = {}
+    t0 = time.perf_counter()
+    import truecost.cli  # noqa: F401  (what the CLI process imports before running)
+    from truecost import chain
+
+    t["import truecost (numpy already imported)"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    chain.prepare(PRESET)
+    t["first prepare: YAML, validation x3, lazy imports"] = time.perf_counter() - t0
+
+    acc: dict[str, float] = {}
+
+    def timed(name, fn):
+        def wrapper(*a, **k):
+            t1 = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                acc[name] = acc.get(name, 0.0) + time.perf_counter() - t1
+
+        return wrapper
+
+    chain.draw = timed("draws", chain.draw)
+    chain.inject_all = timed("inject", chain.inject_all)
+    chain.summarize_extended = timed("summaries (summarize_extended)", chain.summarize_extended)
+    chain.STAGES = tuple((name, timed(f"stage {name}", fn)) for name, fn in chain.STAGES)
+    t0 = time.perf_counter()
+    est = chain.estimate(PRESET, samples=n, seed=SEED)
+    total = time.perf_counter() - t0
+    t.update(acc)
+    t["rest of estimate (prepare again, concatenate, checks)"] = total - sum(acc.values())
+    t0 = time.perf_counter()
+    json.dumps(est.to_dict(), indent=2)
+    t["to_dict + json.dumps"] = time.perf_counter() - t0
+    return t
 
 
 def fmt_n(n: float) -> str:
@@ -467,27 +541,53 @@ def table(rows: list[dict]) -> str:
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(head))]
     out = []
     for j, line in enumerate(lines):
-        cells = (str(c).rjust(w) if 0 < i < 5 else str(c).ljust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True)))
+        cells = (
+            str(c).rjust(w) if 0 < i < 5 else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(line, widths, strict=True))
+        )
         out.append("  ".join(cells).rstrip())
         if j == 0:
             out.append("  ".join("-" * w for w in widths))
     return "\n".join(out)
 
 
+def profile(n: int) -> None:
+    """Phase breakdown of truecost at n (in a child process), then cProfile of the CLI process."""
+    w, _, out = run_process(self_cmd("--phases-only", n))
+    t = json.loads(out)
+    print(
+        f"truecost at N={fmt_n(n)}, phases in one process (wall {w:.2f} s including python + numpy start-up):"
+    )
+    for k, v in t.items():
+        print(f"  {k:55s} {v:7.3f} s")
+    prof = Path(tempfile.gettempdir()) / "truecost_estimate.prof"
+    cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), *truecost_cmd(n)]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    import pstats
+
+    print(f"\ncProfile of `{' '.join(truecost_cmd(n)[1:])}` (profiler overhead included), by own time:")
+    pstats.Stats(str(prof)).sort_stats("tottime").print_stats(20)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="smaller N and one repeat (a fast check)")
+    ap.add_argument("--quick", action="store_true", help="smaller N and fewer repeats (a fast check)")
     ap.add_argument("--n", type=int, default=None, help="main N (default 2,000,000; --quick 500,000)")
-    ap.add_argument("--squiggle-n", type=int, default=None, help="squigglepy N (default 200,000; --quick 50,000)")
-    ap.add_argument("--repeats", type=int, default=None, help="runs per timing, best kept (default 3; --quick 1)")
+    ap.add_argument(
+        "--squiggle-n", type=int, default=None, help="squigglepy N (default 200,000; --quick 50,000)"
+    )
+    ap.add_argument(
+        "--repeats", type=int, default=None, help="runs per timing, best kept (default 5; --quick 2)"
+    )
     ap.add_argument("--chunk", type=int, default=250_000, help="floor chunk size (0 = all at once)")
-    ap.add_argument("--profile", action="store_true", help="cProfile the truecost process at --n and stop")
-    ap.add_argument("--floor-only", type=int, metavar="N", help=argparse.SUPPRESS)
-    ap.add_argument("--squiggle-only", type=int, metavar="N", help=argparse.SUPPRESS)
+    ap.add_argument("--profile", action="store_true", help="where truecost's time goes at --n, then stop")
+    ap.add_argument("--floor-only", type=int, metavar="N", help="child mode: run the floor, print JSON")
+    ap.add_argument("--squiggle-only", type=int, metavar="N", help="child mode: run squigglepy, print JSON")
+    ap.add_argument("--phases-only", type=int, metavar="N", help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, default=SEED, help=argparse.SUPPRESS)
     args = ap.parse_args()
 
-    if args.floor_only:  # child process: the floor, timed by the parent
+    if args.floor_only:  # child processes, timed by the parent
         summaries, t = floor(args.floor_only, args.seed, args.chunk)
         print(json.dumps({"summaries": summaries, "seconds": t}))
         return
@@ -495,52 +595,55 @@ def main() -> None:
         summaries, t = squiggle(args.squiggle_only, args.seed)
         print(json.dumps({"summaries": summaries, "seconds": t}))
         return
+    if args.phases_only:
+        print(json.dumps(phases(args.phases_only)))
+        return
 
     quick = args.quick
     n_main = args.n or (500_000 if quick else 2_000_000)
     n_small = max(2, n_main // 10)
     n_sq = args.squiggle_n or (50_000 if quick else 200_000)
-    repeats = args.repeats or (1 if quick else 3)
+    repeats = args.repeats or (2 if quick else 5)
+    sq_repeats = min(repeats, 3)
     mem_ns = [n_main // 4, n_main // 2, n_main, n_main * 2]
-
     if args.profile:
-        prof = Path(tempfile.gettempdir()) / "truecost_estimate.prof"
-        cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), *truecost_cmd(n_main)]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
-        import pstats
-
-        pstats.Stats(str(prof)).sort_stats("cumulative").print_stats(40)
+        profile(n_main)
         return
 
     print(f"truecost Monte Carlo bench: preset {PRESET}, seed {SEED}, {os.cpu_count()} CPUs, "
-          f"python {sys.version.split()[0]}, numpy {np.__version__}")  # fmt: skip
-    print(f"wall = whole process (python start-up and imports included), best of {repeats}; "
-          f"peak RSS = {'GNU time %M' if TIME else 'os.wait4 ru_maxrss (upper bound)'} of that process", flush=True)  # fmt: skip
+          f"python {sys.version.split()[0]}, numpy {np.__version__}, load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+    print(f"wall = whole process (python start-up and imports included), best of {repeats} (squigglepy {sq_repeats}), "
+          f"runs interleaved; peak RSS = {'GNU time %M' if TIME else 'os.wait4 ru_maxrss (upper bound)'} of that process",
+          flush=True)  # fmt: skip
 
     # Whole processes first, while this process is small.
-    point_wall, point_rss, _ = best_of(truecost_cmd(None), repeats)
+    floor_extra = ("--chunk", str(args.chunk))
+    (point,) = best_of([truecost_cmd(None)], repeats)
     tc: dict[int, tuple[float, float, dict]] = {}
     fl: dict[int, tuple[float, float, dict]] = {}
     for n in (n_small, n_main):
-        w, r, out = best_of(truecost_cmd(n), repeats)
-        tc[n] = (w, r, json.loads(out))
-        w, r, out = best_of(self_cmd("--floor-only", n, "--chunk", str(args.chunk)), repeats)
-        fl[n] = (w, r, json.loads(out))
-    sq_wall, sq_rss, out = best_of(self_cmd("--squiggle-only", n_sq), repeats)
+        a, b = best_of([truecost_cmd(n), self_cmd("--floor-only", n, *floor_extra)], repeats)
+        tc[n] = (a[0], a[1], json.loads(a[2]))
+        fl[n] = (b[0], b[1], json.loads(b[2]))
+    ((sq_wall, sq_rss, out),) = best_of([self_cmd("--squiggle-only", n_sq)], sq_repeats)
     sq_out = json.loads(out)
-    sq_rate = n_sq / sq_wall
     extrapolated = sq_wall * n_main / n_sq
     sq_main = None
     if n_sq < n_main and extrapolated <= 60:
-        w, r, _ = best_of(self_cmd("--squiggle-only", n_main), 1)
+        ((w, r, _),) = best_of([self_cmd("--squiggle-only", n_main)], 1)
         sq_main = (w, r)
-    mem = [(n, run_process(truecost_cmd(n))[1]) for n in mem_ns]
-    mem_floor = [(n, run_process(self_cmd("--floor-only", n, "--chunk", str(args.chunk)))[1]) for n in mem_ns]
+    mem = [
+        (n, run_process(truecost_cmd(n))[1], run_process(self_cmd("--floor-only", n, *floor_extra))[1])
+        for n in mem_ns
+    ]
 
     # 1. Does the floor replicate the chain?
     print()
     problems = check_constants()
-    print("floor constants and input specs vs truecost's code and the preset:", "OK" if not problems else "MISMATCH")
+    print(
+        "floor constants and input specs vs truecost's code and the preset:",
+        "OK" if not problems else "MISMATCH",
+    )
     for p in problems:
         print("  ", p)
     n_check = min(200_000, n_main)
@@ -551,31 +654,43 @@ def main() -> None:
         print("  ", note)
     res = tc[n_main][2]["results"]
     med = max(abs(fl[n_main][2]["summaries"][k]["p50"] / res[k]["p50"] - 1) for k in OUTPUTS)
-    print(f"floor process p50 vs truecost --json p50 at N={fmt_n(n_main)}: largest relative gap {med:.1e} (goal: within 1%)")
+    print(
+        f"floor process p50 vs truecost --json p50 at N={fmt_n(n_main)}: largest relative gap {med:.1e} (goal: within 1%)"
+    )
 
     # 2. The table.
     rows: list[dict] = [{"method": "truecost, point estimate (no --samples)", "n": 1, "n_label": "-",
-                         "rate_label": "-", "wall": point_wall, "rss": point_rss}]  # fmt: skip
+                         "rate_label": "-", "wall": point[0], "rss": point[1]}]  # fmt: skip
     for n in (n_small, n_main):
-        rows.append({"method": "truecost estimate --samples N", "n": n, "wall": tc[n][0], "rss": tc[n][1], "ratio": "1"})
+        rows.append(
+            {
+                "method": "truecost estimate --samples N",
+                "n": n,
+                "wall": tc[n][0],
+                "rss": tc[n][1],
+                "ratio": "1",
+            }
+        )
         rows.append({"method": "numpy floor (--floor-only N)", "n": n, "wall": fl[n][0], "rss": fl[n][1],
-                     "ratio": f"truecost/floor {tc[n][0] / fl[n][0]:.2f}x"})  # fmt: skip
+                     "ratio": f"truecost/floor {tc[n][0] / fl[n][0]:.2f}x wall"})  # fmt: skip
     tc_rate = n_main / tc[n_main][0]
     rows.append({"method": "squigglepy (sq.sample per output)", "n": n_sq, "wall": sq_wall, "rss": sq_rss,
-                 "ratio": f"truecost@{fmt_n(n_main)}/sq {tc_rate / sq_rate:.1f}x samples/s"})  # fmt: skip
+                 "ratio": f"truecost@{fmt_n(n_main)}/sq {tc_rate / (n_sq / sq_wall):.1f}x samples/s"})  # fmt: skip
     if sq_main is not None:
         sq_x = sq_main[0] / tc[n_main][0]
         rows.append({"method": "squigglepy (sq.sample per output)", "n": n_main, "wall": sq_main[0], "rss": sq_main[1],
                      "ratio": f"truecost/sq {sq_x:.1f}x samples/s"})  # fmt: skip
     else:
         sq_x = extrapolated / tc[n_main][0]
-        rows.append({"method": "squigglepy, extrapolated linearly", "n": n_main, "wall": extrapolated, "rss": None,
-                     "ratio": f"truecost/sq {sq_x:.1f}x samples/s"})  # fmt: skip
+        rows.append({"method": f"squigglepy, linear from {fmt_n(n_sq)} (>60 s)", "n": n_main, "wall": extrapolated,
+                     "rss": None, "ratio": f"truecost/sq {sq_x:.1f}x samples/s"})  # fmt: skip
     print()
     print(table(rows))
     print()
     ratio = tc[n_main][0] / fl[n_main][0]
-    print(f"goal truecost <= 1.5x floor wall at N={fmt_n(n_main)}: {ratio:.2f}x -> {'MET' if ratio <= 1.5 else 'NOT MET'}")
+    print(
+        f"goal truecost <= 1.5x floor wall at N={fmt_n(n_main)}: {ratio:.2f}x -> {'MET' if ratio <= 1.5 else 'NOT MET'}"
+    )
     print(f"goal truecost >= 10x squigglepy samples/s at N={fmt_n(n_main)}"
           f"{'' if sq_main else ' (squigglepy extrapolated from ' + fmt_n(n_sq) + ')'}: {sq_x:.1f}x -> "
           f"{'MET' if sq_x >= 10 else 'NOT MET'}")  # fmt: skip
@@ -585,6 +700,7 @@ def main() -> None:
     st = sq_out["seconds"]
     print(f"squigglepy in-process at N={fmt_n(n_sq)}: import {st['import']:.3f} s, sampling {st['sample']:.3f} s, "
           f"summaries {st['summaries']:.3f} s")  # fmt: skip
+    print("(`--profile` shows where truecost's own time goes.)")
 
     # 3. squigglepy's re-sampling of reused inputs.
     model = squiggle_model()
@@ -593,29 +709,42 @@ def main() -> None:
     total_consts = sum(d[1] for d in draws.values())
     print()
     print("squigglepy re-samples a distribution wherever it appears in an expression tree (STYLE.md item 7).")
-    print(f"  Sampling its {len(model)} outputs makes {total_draws} random draws and expands {total_consts} constants "
-          f"to arrays per trial (lab_total_cost_usd alone: {draws['lab_total_cost_usd'][0]} draws); truecost and the")  # fmt: skip
-    print(f"  floor make {len(INPUTS)} draws per trial, shared by every output. Each reused input (networking share,")
-    print("  PUE, electricity, hardware cost, the owned rate, staff cost) is thus independent of itself across terms")
-    print("  and outputs: medians land near truecost's, spreads are too narrow. At the same seed:")
+    print(f"  Sampling its {len(model)} outputs makes {total_draws} random draws per trial (lab_total_cost_usd alone: "
+          f"{draws['lab_total_cost_usd'][0]}) and expands {total_consts} constants")  # fmt: skip
+    print(f"  to length-N arrays in Python loops; truecost and the floor make {len(INPUTS)} draws per trial, shared by "
+          "every output.")  # fmt: skip
+    print(
+        "  Each reused input (networking share, PUE, electricity, hardware cost, the owned rate, staff cost) is"
+    )
+    print(
+        "  thus independent of itself across terms and outputs: medians land near truecost's, spreads come out"
+    )
+    print("  too narrow. Same seed:")
     print(f"  {'output':32s} {'truecost p5 / p50 / p95':>35s}   {'squigglepy p5 / p50 / p95':>35s}")
     for k in ("fleet_capex_usd", "fleet_tco_usd", "development_cost_usd", "lab_total_cost_usd"):
         a, b = res[k], sq_out["summaries"][k]
-        print(f"  {k:32s} {a['p5']:11.4g} {a['p50']:11.4g} {a['p95']:11.4g}   {b['p5']:11.4g} {b['p50']:11.4g} {b['p95']:11.4g}")
+        print(
+            f"  {k:32s} {a['p5']:11.4g} {a['p50']:11.4g} {a['p95']:11.4g}   {b['p5']:11.4g} {b['p50']:11.4g} {b['p95']:11.4g}"
+        )
 
     # 4. Memory against N.
     print()
-    print(f"peak RSS against N (MB; chunks of 250k; {len(OUTPUTS)} outputs vary):")
+    print(f"peak RSS against N (MB; one run each; chunks of 250k; {len(OUTPUTS)} outputs vary):")
     print(f"  {'N':>6s} {'truecost':>9s} {'floor':>7s}")
-    for (n, r), (_, rf) in zip(mem, mem_floor, strict=True):
+    for n, r, rf in mem:
         print(f"  {fmt_n(n):>6s} {r:9.0f} {rf:7.0f}")
-    print(f"  point estimate, no samples: {point_rss:.0f} MB")
-    slope = np.polyfit([p[0] for p in mem], [p[1] * 2**20 for p in mem], 1)[0]
-    slope_f = np.polyfit([p[0] for p in mem_floor], [p[1] * 2**20 for p in mem_floor], 1)[0]
+    print(f"  truecost point estimate, no samples: {point[1]:.0f} MB")
+    xs = [m[0] for m in mem]
+    slope = np.polyfit(xs, [m[1] * 2**20 for m in mem], 1)[0]
+    slope_f = np.polyfit(xs, [m[2] * 2**20 for m in mem], 1)[0]
     print(f"  slope (least squares): truecost {slope:.0f} bytes per trial, floor {slope_f:.0f}. The kept outputs are "
           f"{len(OUTPUTS)} x 8 = {len(OUTPUTS) * 8} bytes per trial;")  # fmt: skip
-    print("  summarising adds one output's concatenated array and np.quantile's copy of it (~16 bytes per trial).")
-    print(f"  Drawing all N at once would add {len(INPUTS)} inputs x 8 bytes plus the chain's intermediates per trial.")
+    print(
+        "  summarising one output at a time adds its concatenated array and np.quantile's copy (transient)."
+    )
+    print(
+        f"  Working on all N at once would add {len(INPUTS)} inputs x 8 bytes plus the chain's intermediates per trial."
+    )
 
 
 if __name__ == "__main__":

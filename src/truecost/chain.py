@@ -7,7 +7,9 @@ functions in the stage modules, so the same chain runs on scalars and on arrays 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,7 +88,9 @@ def prepare(source: str | Path | Mapping[str, Any]) -> Prepared:
             try:
                 validate(substitute(raw, {p: float(d.ppf(q)) for p, d in dists.items()}))
             except ScenarioError as exc:
-                raise ScenarioError(f"at the {round(q * 100)}th percentile of its distribution: {exc}") from None
+                raise ScenarioError(
+                    f"at the {round(q * 100)}th percentile of its distribution: {exc}"
+                ) from None
     return Prepared(raw=raw, scenario=scn, dists=dists)
 
 
@@ -125,7 +129,9 @@ def _check_finite(state: ChainState) -> None:
     for k, v in state.results.items():
         arr = np.asarray(v, dtype=float)
         if not np.all(np.isfinite(arr)):
-            raise ScenarioError(f"result {k} is not finite; check the inputs it depends on ({state.formulas.get(k, '')})")
+            raise ScenarioError(
+                f"result {k} is not finite; check the inputs it depends on ({state.formulas.get(k, '')})"
+            )
 
 
 def estimate(
@@ -169,30 +175,46 @@ def estimate(
 
     # One random stream per input (keyed by seed and path): results do not depend on the chunk size.
     streams = input_streams(prep.dists, seed)
-    chunks: dict[str, list[np.ndarray]] = {k: [] for k in state.results}
-    for lo, hi in iter_chunks(int(samples), CHUNK):
+    chunks: dict[str, list[Any]] = {k: [] for k in state.results}  # arrays, or floats where constant
+    bounds = list(iter_chunks(int(samples), CHUNK))
+    for lo, hi in bounds:
         n = hi - lo
         scn = inject_all(prep.scenario, draw(prep.dists, n, streams))
         st = run_chain(scn, point=False, cache=state.cache)
         for k in chunks:
-            chunks[k].append(np.broadcast_to(np.asarray(st.results[k], dtype=float), (n,)))
+            v = np.asarray(st.results[k], dtype=float)
+            chunks[k].append(float(v) if v.ndim == 0 else np.broadcast_to(v, (n,)))
         if progress is not None:
             progress(hi, int(samples))
     results: dict[str, Any] = {}
     extended: dict[str, dict[str, float]] = {}
     kept: dict[str, np.ndarray] = {}
     step = max(1, int(samples) // DRAWS_KEPT)
-    for k, parts in chunks.items():
-        x = np.concatenate(parts)
+
+    def summarise(k: str) -> dict[str, float]:
+        parts = chunks[k]
+        if all(isinstance(p, float) for p in parts) and len(set(parts)) == 1:
+            c = parts[0]  # no uncertain input reaches this result: nothing to sort
+            if not np.isfinite(c):
+                raise ScenarioError(f"result {k} is not finite; check the inputs it depends on")
+            kept[k] = np.full(len(range(0, int(samples), step)), c)
+            return {q: c for q in summarize_extended(np.array([c]))} | {"sd": 0.0}
+        x = np.concatenate(
+            [
+                np.full(len(range(*b)), p) if isinstance(p, float) else p
+                for p, b in zip(parts, bounds, strict=True)
+            ]
+        )
         if not np.all(np.isfinite(x)):
             raise ScenarioError(f"result {k} is not finite in some trials; check the input distributions")
-        if x[0] == x.min() == x.max():  # no uncertain input reaches it: no need to sort
-            extended[k] = {q: float(x[0]) for q in summarize_extended(x[:1])}
-            extended[k]["sd"] = 0.0
-        else:
-            extended[k] = summarize_extended(x)
-        results[k] = {q: extended[k][q] for q in ("mean", "p5", "p50", "p95")}
         kept[k] = x[::step].copy()
+        return summarize_extended(x)
+
+    # np.partition releases the GIL: summaries of different results run on all cores at once.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for k, ext in zip(chunks, pool.map(summarise, list(chunks)), strict=True):
+            extended[k] = ext
+            results[k] = {q: ext[q] for q in ("mean", "p5", "p50", "p95")}
     return Estimate(
         results=ordered(results), samples=int(samples), seed=seed, percentiles=extended, draws=kept, **common
     )

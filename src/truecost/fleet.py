@@ -146,7 +146,9 @@ def fleet_horizon_years(state: ChainState) -> Any:
     return state.cited("horizon_years", scn.ownership.horizon_years, HORIZON_YEARS, "ownership.horizon_years")
 
 
-def _pool_parts(inp: OwnedInputs, count: Any, horizon: Any) -> dict[str, Any]:
+def _pool_parts(inp: OwnedInputs, count: Any, horizon: Any, full: bool = True) -> dict[str, Any]:
+    """A pool's CapEx, OpEx and depreciation parts. `full=False` (Monte Carlo chunks) computes only
+    what the results need; the breakdowns for details come from the point run."""
     v = inp.values
     g = per_gpu(inp)
     method = DEPRECIATION_METHODS[inp.depreciation]
@@ -158,21 +160,26 @@ def _pool_parts(inp: OwnedInputs, count: Any, horizon: Any) -> dict[str, Any]:
     dep_total = method.over_horizon_usd(hardware, life, horizon, k) + straight_line_over_horizon_usd(
         facility, fac_life, horizon
     )
-    mean_value = method.mean_value_usd(hardware, life, horizon, k) + straight_line_mean_book_usd(
-        facility, fac_life, horizon
-    )
-    return {
-        "servers": count * g.server_usd,
-        "networking": count * g.networking_usd,
-        "storage": count * g.storage_usd,
-        "facility_fit_out": facility,
+    needed = {
         "capex": capex,
         "power": power_usd_per_year(count, g.power_usd_per_busy_hour, v["fleet_utilisation"]),
         "facility_rent": count * g.facility_opex_usd_per_year,
         "maintenance": share_of_capex_usd_per_year(capex, v["maintenance_share_per_year"]),
         "operations_staff": share_of_capex_usd_per_year(capex, v["operations_share_per_year"]),
         "depreciation": depreciation_usd_per_year(dep_total, horizon),
-        "capital": capital_cost_usd_per_year(mean_value, v["cost_of_capital"]),
+    }
+    if not full:
+        return needed
+    return needed | {
+        "servers": count * g.server_usd,
+        "networking": count * g.networking_usd,
+        "storage": count * g.storage_usd,
+        "facility_fit_out": facility,
+        "capital": capital_cost_usd_per_year(
+            method.mean_value_usd(hardware, life, horizon, k)
+            + straight_line_mean_book_usd(facility, fac_life, horizon),
+            v["cost_of_capital"],
+        ),
         "gpu_spend": count * inp.accelerator_price_usd,
         "it_mw": count * g.it_kw / 1e3,
     }
@@ -196,7 +203,7 @@ def fleet_stage(state: ChainState) -> None:
         state.assume(
             f"fleet[{i}].count", pool.count, "1", pool.source or "scenario input", f"fleet[{i}].count"
         )
-        parts = _pool_parts(inp, pool.count, horizon)
+        parts = _pool_parts(inp, pool.count, horizon, full=state.point)
         for k, x in parts.items():
             totals[k] = totals.get(k, 0.0) + x
         if state.point:

@@ -12,6 +12,7 @@ and broadcasts.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -702,12 +703,12 @@ class PerGpu:
     power_usd_per_busy_hour: Any
     facility_opex_usd_per_year: Any
 
-    @property
+    @functools.cached_property
     def hardware_usd(self) -> Any:
         """Server + networking + storage (depreciated as IT hardware). [USD]"""
         return self.server_usd + self.networking_usd + self.storage_usd
 
-    @property
+    @functools.cached_property
     def capex_usd(self) -> Any:
         return self.hardware_usd + self.facility_usd
 

@@ -45,14 +45,17 @@ class _Special:
     _std = NormalDist()
 
     def ndtri(self, q: Any) -> Any:
-        if isinstance(q, float | int) and 0.0 < q < 1.0:
-            return self._std.inv_cdf(float(q))
+        if np.ndim(q) == 0:
+            qf = float(q)
+            if 0.0 < qf < 1.0:
+                return self._std.inv_cdf(qf)
+            return -math.inf if qf == 0.0 else (math.inf if qf == 1.0 else math.nan)
         from scipy import special as sp
 
         return sp.ndtri(q)
 
     def ndtr(self, x: Any) -> Any:
-        if isinstance(x, float | int):
+        if np.ndim(x) == 0:
             return 0.5 * math.erfc(-float(x) / math.sqrt(2.0))  # as scipy's ndtr computes it
         from scipy import special as sp
 
