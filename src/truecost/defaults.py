@@ -56,3 +56,11 @@ MFU_WHEN_UNKNOWN = Cited(
     "1",
     EPOCH_COST_MODEL + ": median MFU of 33 known training runs, used when neither MFU nor a layout is known",
 )
+
+
+def power_defaults(accelerator_id: str) -> tuple[Cited, Cited]:
+    """(server-to-chip power, average power utilisation) defaults for an accelerator: Epoch AI's
+    per-chip figures, TPU values for TPUs, the H100 values otherwise."""
+    if accelerator_id.startswith("tpu"):
+        return TPU_SERVER_TO_CHIP_POWER, POWER_UTILISATION_TPU
+    return SERVER_TO_CHIP_POWER.get(accelerator_id, SERVER_TO_CHIP_POWER_FALLBACK), POWER_UTILISATION_GPU

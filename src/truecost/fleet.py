@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from .pricing import (
     DEPRECIATION_METHODS,
@@ -34,7 +34,7 @@ from .pricing import (
     straight_line_mean_book_usd,
     straight_line_over_horizon_usd,
 )
-from .scenario_base import Frozen, PosFloat, Year
+from .scenario_base import AcceleratorId, Frozen, PosFloat, Year
 from .state import ChainState
 from .units import HOURS_PER_YEAR
 
@@ -45,7 +45,7 @@ class FleetPool(Frozen):
     """One pool of accelerators a lab owns."""
 
     name: str = Field(default="", description="label, e.g. 'High-Flyer A100 (2021)'")
-    accelerator: str = Field(description="catalog id")
+    accelerator: AcceleratorId = Field(description="catalog id")
     count: PosFloat = Field(description="accelerators in the pool [1]")
     unit_price_usd: PosFloat | None = Field(
         default=None, description="price per accelerator; the server overhead multiplier is applied [USD]"
@@ -60,16 +60,6 @@ class FleetPool(Frozen):
     price_source: str = Field(default="", description="where the price comes from")
     source: str = Field(default="", description="where the count comes from")
     ownership: Ownership = Ownership()
-
-    @field_validator("accelerator")
-    @classmethod
-    def _known_accelerator(cls, v: str) -> str:
-        from .catalog import accelerators
-
-        ids = accelerators()
-        if v not in ids:
-            raise ValueError(f"unknown accelerator {v!r}; valid ids: {', '.join(sorted(ids))}")
-        return v
 
     @model_validator(mode="after")
     def _one_price(self) -> FleetPool:

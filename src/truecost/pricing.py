@@ -655,13 +655,7 @@ def _power_inputs(state: ChainState, acc: Any, tag: str) -> dict[str, Any]:
     from . import defaults
 
     p = state.scenario.power
-    tpu = acc.id.startswith("tpu")
-    s2c_default = (
-        defaults.TPU_SERVER_TO_CHIP_POWER
-        if tpu
-        else defaults.SERVER_TO_CHIP_POWER.get(acc.id, defaults.SERVER_TO_CHIP_POWER_FALLBACK)
-    )
-    util_default = defaults.POWER_UTILISATION_TPU if tpu else defaults.POWER_UTILISATION_GPU
+    s2c_default, util_default = defaults.power_defaults(acc.id)
     out = {
         "server_to_chip": state.cited(
             f"server_to_chip_power{tag}" if p.server_to_chip is None else "server_to_chip_power",

@@ -275,14 +275,8 @@ def _energy(state: ChainState, acc: Any, hours: Any) -> None:
         state.warn(f"no TDP in the catalog for {acc.id}: energy_kwh not computed")
         return
     p = state.scenario.power
-    tpu = acc.id.startswith("tpu")
-    s2c_default = (
-        defaults.TPU_SERVER_TO_CHIP_POWER
-        if tpu
-        else defaults.SERVER_TO_CHIP_POWER.get(acc.id, defaults.SERVER_TO_CHIP_POWER_FALLBACK)
-    )
+    s2c_default, util_default = defaults.power_defaults(acc.id)
     s2c = state.cited("server_to_chip_power", p.server_to_chip, s2c_default, "power.server_to_chip")
-    util_default = defaults.POWER_UTILISATION_TPU if tpu else defaults.POWER_UTILISATION_GPU
     util = state.cited("power_utilisation", p.utilisation, util_default, "power.utilisation")
     pue = state.cited("pue", p.pue, defaults.PUE, "power.pue")
     state.assume("tdp_w", acc.tdp_w, "W", acc.source, "cluster.accelerator", acc.accessed)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from .errors import ScenarioError
 from .fleet import FleetPool
@@ -22,7 +22,7 @@ from .lab import Lab
 from .model import Architecture
 from .perf import Network, Parallelism
 from .pricing import Ownership
-from .scenario_base import Fraction, Frozen, NonNegFloat, PosFloat
+from .scenario_base import AcceleratorId, Fraction, Frozen, NonNegFloat, PosFloat
 
 Precision = Literal["bf16", "fp16", "fp8", "tf32", "fp32"]
 FlopConvention = Literal["6nd", "megatron", "megatron-noncausal"]
@@ -50,7 +50,7 @@ class Training(Frozen):
 
 
 class Cluster(Frozen):
-    accelerator: str
+    accelerator: AcceleratorId
     count: PosFloat | None = Field(None, description="accelerators used by the run")
     gpus_per_node: Annotated[int, Field(gt=0)] | None = None
     mfu: Fraction | None = None
@@ -61,16 +61,6 @@ class Cluster(Frozen):
     )
     parallelism: Parallelism = Parallelism()
     network: Network = Network()
-
-    @field_validator("accelerator")
-    @classmethod
-    def _known_accelerator(cls, v: str) -> str:
-        from .catalog import accelerators
-
-        ids = accelerators()
-        if v not in ids:
-            raise ValueError(f"unknown accelerator {v!r}; valid ids: {', '.join(sorted(ids))}")
-        return v
 
 
 class Power(Frozen):

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Fraction = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
 Year = Annotated[float, Field(ge=1990, le=2100, allow_inf_nan=False)]
+
+
+def _known_accelerator(v: str) -> str:
+    from .catalog import accelerators
+
+    ids = accelerators()
+    if v not in ids:
+        raise ValueError(f"unknown accelerator {v!r}; valid ids: {', '.join(sorted(ids))}")
+    return v
+
+
+AcceleratorId = Annotated[str, AfterValidator(_known_accelerator)]
 
 
 class Frozen(BaseModel):

@@ -46,18 +46,7 @@ DEFAULT_VIEWS: tuple[dict[str, str], ...] = (
 NOT_COMPUTED = "not computed: the scenario needs a fleet and a lab section for this view"
 
 # Results shown in the FLOP and GPU-hour derivation, in chain order.
-DERIVATION_KEYS = (
-    "params_total",
-    "params_active",
-    "flops_per_token",
-    "training_flops",
-    "step_time_s",
-    "mfu",
-    "hfu",
-    "gpu_hours",
-    "wall_clock_days",
-    "energy_kwh",
-)
+DERIVATION_KEYS = RESULT_ORDER[: RESULT_ORDER.index("energy_kwh") + 1]
 # Results worth a histogram, most telling first.
 HISTOGRAM_KEYS = (
     "lab_total_cost_usd",
