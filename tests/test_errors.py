@@ -13,7 +13,9 @@ from truecost.errors import ScenarioError
 
 runner = CliRunner()
 
-BASE = "model: llama-3.1-8b\ntraining: {tokens: 1.0e12}\ncluster: {accelerator: h100-sxm, count: 64, mfu: 0.4}\n"
+BASE = (
+    "model: llama-3.1-8b\ntraining: {tokens: 1.0e12}\ncluster: {accelerator: h100-sxm, count: 64, mfu: 0.4}\n"
+)
 
 
 def _run_yaml(tmp_path: Path, text: str) -> tuple[int, str]:
@@ -33,7 +35,11 @@ def _run_yaml(tmp_path: Path, text: str) -> tuple[int, str]:
         (BASE.replace("count: 64", "count: lots"), "cluster.count", "number"),
         (BASE.replace("mfu: 0.4", "mfu: 1.5"), "cluster.mfu", "less than or equal to 1"),
         (BASE.replace("mfu: 0.4", "mfu: 0"), "cluster.mfu", "greater than 0"),
-        (BASE + "pricing: {rental_usd_per_gpu_hour: -2}\n", "pricing.rental_usd_per_gpu_hour", "greater than or equal"),
+        (
+            BASE + "pricing: {rental_usd_per_gpu_hour: -2}\n",
+            "pricing.rental_usd_per_gpu_hour",
+            "greater than or equal",
+        ),
         (BASE + "colour: blue\n", "colour", "unknown key"),
         ("model: llama-3.1-8b\ntraining: {tokens: [1, 2\n", "s.yaml", "malformed YAML at line"),
         ("- just\n- a list\n", "s.yaml", "expected a YAML mapping"),

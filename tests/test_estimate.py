@@ -94,7 +94,9 @@ def test_default_mfu_is_cited_and_visible() -> None:
         {"training": {"flops": 1e24}, "cluster": {"accelerator": "h100-sxm", "mfu": None, "gpu_hours": None}}
     )
     assert "gpu_hours" not in r.results  # no count and no MFU: nothing to invent
-    r = truecost.estimate({"training": {"flops": 1e24}, "cluster": {"accelerator": "h100-sxm", "count": 1024}})
+    r = truecost.estimate(
+        {"training": {"flops": 1e24}, "cluster": {"accelerator": "h100-sxm", "count": 1024}}
+    )
     mfu = next(a for a in r.assumptions if a["name"] == "mfu")
     assert mfu["value"] == 0.375 and "Epoch" in mfu["source"]
 
@@ -110,7 +112,13 @@ def test_implausible_inputs_warn() -> None:
 
 def test_minimal_run_gets_a_searched_layout_prediction() -> None:
     """Issue 5: architecture, tokens, accelerator and GPU count only -> MFU from the step-time model."""
-    r = truecost.estimate({"model": "llama-3.1-70b", "training": {"tokens": 15e12}, "cluster": {"accelerator": "h100-sxm", "count": 4096}})
+    r = truecost.estimate(
+        {
+            "model": "llama-3.1-70b",
+            "training": {"tokens": 15e12},
+            "cluster": {"accelerator": "h100-sxm", "count": 4096},
+        }
+    )
     assert r.details["mfu_source"] == "predicted by the step-time model"
     assert 0.2 < r.results["mfu"] < 0.7
     assert r.results["step_time_s"] > 0
@@ -145,7 +153,11 @@ def test_llama_405b_predicted_within_25pct() -> None:
         {
             "model": "llama-3.1-405b",
             "training": {"tokens": 15.6e12, "seq_len": 8192, "global_batch": 2048},
-            "cluster": {"accelerator": "h100-sxm", "count": 16384, "parallelism": {"tp": 8, "pp": 16, "dp": 128}},
+            "cluster": {
+                "accelerator": "h100-sxm",
+                "count": 16384,
+                "parallelism": {"tp": 8, "pp": 16, "dp": 128},
+            },
         }
     )
     assert abs(r.results["gpu_hours"] / 30.84e6 - 1) < 0.25
@@ -159,6 +171,10 @@ def test_infeasible_layout_named() -> None:
             {
                 "model": "llama-3.1-405b",
                 "training": {"tokens": 1e12, "global_batch": 1024},
-                "cluster": {"accelerator": "h100-sxm", "count": 64, "parallelism": {"tp": 1, "pp": 1, "dp": 64}},
+                "cluster": {
+                    "accelerator": "h100-sxm",
+                    "count": 64,
+                    "parallelism": {"tp": 1, "pp": 1, "dp": 64},
+                },
             }
         )

@@ -19,10 +19,23 @@ DEEPSEEK_V3 = {
     "ffn_dim": 18432,
     "vocab": 129280,
     "moe": {"experts": 256, "shared_experts": 1, "top_k": 8, "expert_ffn_dim": 2048, "first_dense_layers": 3},
-    "mla": {"q_lora_rank": 1536, "kv_lora_rank": 512, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "v_head_dim": 128},
+    "mla": {
+        "q_lora_rank": 1536,
+        "kv_lora_rank": 512,
+        "qk_nope_head_dim": 128,
+        "qk_rope_head_dim": 64,
+        "v_head_dim": 128,
+    },
     "mtp_depth": 1,
 }
-LLAMA_405B = {"layers": 126, "d_model": 16384, "n_heads": 128, "n_kv_heads": 8, "ffn_dim": 53248, "vocab": 128256}
+LLAMA_405B = {
+    "layers": 126,
+    "d_model": 16384,
+    "n_heads": 128,
+    "n_kv_heads": 8,
+    "ffn_dim": 53248,
+    "vocab": 128256,
+}
 
 
 def _fpt(model: dict, convention: str, seq_len: int = 4096) -> float:
@@ -45,7 +58,9 @@ def test_deepseek_v3_check_values_formulas_md(mtp: int, convention: str, gflop: 
     assert_allclose(_fpt(model, convention) / 1e9, gflop, rtol=0.02)
 
 
-@pytest.mark.parametrize(("convention", "gflop"), [("6nd", 2435), ("megatron", 2473), ("megatron-noncausal", 2524)])
+@pytest.mark.parametrize(
+    ("convention", "gflop"), [("6nd", 2435), ("megatron", 2473), ("megatron-noncausal", 2524)]
+)
 def test_llama_405b_check_values_formulas_md(convention: str, gflop: float) -> None:
     assert_allclose(_fpt(LLAMA_405B, convention) / 1e9, gflop, rtol=0.02)
 

@@ -91,7 +91,9 @@ def test_bad_distribution_specs(spec: dict, message: str) -> None:
 
 def test_bad_distribution_spec_cli_exit_2(tmp_path) -> None:
     f = tmp_path / "s.yaml"
-    f.write_text("training: {flops: 1.0e24}\ncluster: {accelerator: h800, count: 8, mfu: {dist: uniform, low: 0.5, high: 0.2}}\n")
+    f.write_text(
+        "training: {flops: 1.0e24}\ncluster: {accelerator: h800, count: 8, mfu: {dist: uniform, low: 0.5, high: 0.2}}\n"
+    )
     res = runner.invoke(app, ["estimate", str(f), "--samples", "100"])
     assert res.exit_code == 2 and "cluster.mfu" in res.output
 

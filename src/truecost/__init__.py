@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from .result import Estimate
 
 
-def estimate(source: Any, samples: int | None = None, seed: int | None = None, progress: Any = None) -> Estimate:
+def estimate(
+    source: Any, samples: int | None = None, seed: int | None = None, progress: Any = None
+) -> Estimate:
     """Run a scenario (preset name, YAML path or dict) through the chain. See `truecost.chain.estimate`."""
     from .chain import estimate as _estimate
 

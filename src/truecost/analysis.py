@@ -43,7 +43,8 @@ def sensitivity(
             raise ScenarioError("the scenario produces no cost or GPU-hour result to explain", field="output")
     elif output not in base.results:
         raise ScenarioError(
-            f"{output!r} is not a result of this scenario; choose one of {', '.join(base.results)}", field="output"
+            f"{output!r} is not a result of this scenario; choose one of {', '.join(base.results)}",
+            field="output",
         )
 
     def f(values: Mapping[Path_, np.ndarray]) -> np.ndarray:

@@ -45,7 +45,9 @@ def _print_json(obj: Any) -> None:
     typer.echo(json.dumps(obj, indent=2, allow_nan=False))
 
 
-ScenarioArg = Annotated[str, typer.Argument(help="A preset name (see `truecost presets`) or a path to a YAML scenario.")]
+ScenarioArg = Annotated[
+    str, typer.Argument(help="A preset name (see `truecost presets`) or a path to a YAML scenario.")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (the DESIGN.md shape) instead of tables.")]
 SamplesOpt = Annotated[
     int | None,
@@ -57,12 +59,16 @@ SamplesOpt = Annotated[
         "outputs' samples are kept, 8 bytes per output per trial).",
     ),
 ]
-SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed; the same seed gives exactly the same output.")]
+SeedOpt = Annotated[
+    int | None, typer.Option("--seed", help="Random seed; the same seed gives exactly the same output.")
+]
 
 
 @app.command()
 @_user_errors
-def estimate(scenario: ScenarioArg, json_out: JsonOpt = False, samples: SamplesOpt = None, seed: SeedOpt = None) -> None:
+def estimate(
+    scenario: ScenarioArg, json_out: JsonOpt = False, samples: SamplesOpt = None, seed: SeedOpt = None
+) -> None:
     """Run a scenario through the chain and print every result with its assumptions."""
     from .chain import estimate as run_estimate
 
@@ -122,9 +128,26 @@ def catalog(
     from .render import print_renderable, rows_table
 
     columns = {
-        "hardware": ["id", "name", "dense_bf16_tflops", "dense_fp8_tflops", "memory_gb", "tdp_w", "unit_price_usd", "rental_usd_per_gpu_hour"],
+        "hardware": [
+            "id",
+            "name",
+            "dense_bf16_tflops",
+            "dense_fp8_tflops",
+            "memory_gb",
+            "tdp_w",
+            "unit_price_usd",
+            "rental_usd_per_gpu_hour",
+        ],
         "models": ["id", "arch", "params_total", "params_active", "layers", "d_model", "source"],
-        "runs": ["id", "model", "accelerator_id", "n_accelerators", "gpu_hours", "reported_flops", "reported_cost_usd"],
+        "runs": [
+            "id",
+            "model",
+            "accelerator_id",
+            "n_accelerators",
+            "gpu_hours",
+            "reported_flops",
+            "reported_cost_usd",
+        ],
     }[kind]
     print_renderable(rows_table(rows, [c for c in columns if not rows or c in rows[0]], f"Catalog: {kind}"))
 
@@ -151,9 +174,12 @@ def sensitivity(
     scenario: ScenarioArg,
     json_out: JsonOpt = False,
     output: Annotated[
-        str | None, typer.Option(help="Result to explain; default the deepest available (lab_total_cost_usd first).")
+        str | None,
+        typer.Option(help="Result to explain; default the deepest available (lab_total_cost_usd first)."),
     ] = None,
-    samples: Annotated[int, typer.Option(help="Base samples for the Sobol estimate (scipy.stats.sobol_indices).", min=64)] = 4096,
+    samples: Annotated[
+        int, typer.Option(help="Base samples for the Sobol estimate (scipy.stats.sobol_indices).", min=64)
+    ] = 4096,
     seed: SeedOpt = None,
 ) -> None:
     """Which uncertain inputs drive the result: one-at-a-time tornado (p5 to p95) and Sobol indices."""
@@ -173,7 +199,9 @@ def sensitivity(
 def plan(
     scenario: ScenarioArg,
     json_out: JsonOpt = False,
-    objective: Annotated[str, typer.Option(help="time (fastest step) or cost (fewest GPU-hours per token).")] = "time",
+    objective: Annotated[
+        str, typer.Option(help="time (fastest step) or cost (fewest GPU-hours per token).")
+    ] = "time",
     top: Annotated[int, typer.Option(help="How many layouts to show.", min=1)] = 10,
 ) -> None:
     """Search parallel layouts (tp, pp, dp, ep, micro-batch, recompute) for the scenario's model and GPU count."""
@@ -192,8 +220,12 @@ def plan(
 @_user_errors
 def report(
     scenario: ScenarioArg,
-    output: Annotated[Path, typer.Option("-o", "--output", help="File to write (.html, or .md with --format md).")],
-    fmt: Annotated[str, typer.Option("--format", help="html (self-contained, offline) or md (Markdown + PNG charts).")] = "html",
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="File to write (.html, or .md with --format md).")
+    ],
+    fmt: Annotated[
+        str, typer.Option("--format", help="html (self-contained, offline) or md (Markdown + PNG charts).")
+    ] = "html",
     samples: SamplesOpt = None,
     seed: SeedOpt = None,
 ) -> None:

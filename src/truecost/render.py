@@ -30,7 +30,10 @@ def estimate_tables(est: Estimate) -> Group:
         how = est.formulas.get(k, "")
         if isinstance(v, dict):
             ext = est.percentiles.get(k, v)
-            cells = [value(ext.get(q, v.get(q, float("nan"))), unit) for q in ("mean", "p5", "p25", "p50", "p75", "p95")]
+            cells = [
+                value(ext.get(q, v.get(q, float("nan"))), unit)
+                for q in ("mean", "p5", "p25", "p50", "p75", "p95")
+            ]
             t.add_row(k, *cells, how)
         else:
             t.add_row(k, value(v, unit), how)
@@ -45,7 +48,12 @@ def estimate_tables(est: Estimate) -> Group:
         st.add_column("rental cost", justify="right")
         st.add_column("source", style="dim", overflow="fold")
         for s in stages:
-            st.add_row(s["name"], value(s["gpu_hours"], "h"), value(costs.get(s["name"], float("nan")), "USD"), s["source"])
+            st.add_row(
+                s["name"],
+                value(s["gpu_hours"], "h"),
+                value(costs.get(s["name"], float("nan")), "USD"),
+                s["source"],
+            )
         parts.append(st)
 
     waterfall = est.details.get("waterfall")
@@ -56,7 +64,12 @@ def estimate_tables(est: Estimate) -> Group:
         w.add_column("running total", justify="right")
         w.add_column("what it is", style="dim", overflow="fold")
         for row in waterfall:
-            w.add_row(row["label"], value(row["amount_usd"], "USD"), value(row["total_usd"], "USD"), row.get("note", ""))
+            w.add_row(
+                row["label"],
+                value(row["amount_usd"], "USD"),
+                value(row["total_usd"], "USD"),
+                row.get("note", ""),
+            )
         parts.append(w)
 
     views = est.details.get("views")
@@ -83,7 +96,9 @@ def estimate_tables(est: Estimate) -> Group:
 
     notes = est.inputs.get("notes") if isinstance(est.inputs, dict) else None
     if notes:
-        parts.append(Panel("\n\n".join(str(n) for n in notes), title="Notes from the scenario", title_align="left"))
+        parts.append(
+            Panel("\n\n".join(str(n) for n in notes), title="Notes from the scenario", title_align="left")
+        )
     if est.warnings:
         parts.append(Panel("\n".join(est.warnings), title="Warnings", title_align="left", style="yellow"))
     return Group(*parts)
@@ -128,7 +143,23 @@ def plan_table(res: dict[str, Any]) -> Table:
         f"{res['global_batch']} ({res['objective']})",
         title_justify="left",
     )
-    for c in ("#", "tp", "pp", "dp", "ep", "cp", "mb", "recompute", "schedule", "v", "zero", "step s", "MFU", "GB/GPU", "fits"):
+    for c in (
+        "#",
+        "tp",
+        "pp",
+        "dp",
+        "ep",
+        "cp",
+        "mb",
+        "recompute",
+        "schedule",
+        "v",
+        "zero",
+        "step s",
+        "MFU",
+        "GB/GPU",
+        "fits",
+    ):
         t.add_column(c, justify="right", no_wrap=True)
     for i, p in enumerate(res["layouts"], 1):
         lay = p["layout"]
@@ -137,7 +168,18 @@ def plan_table(res: dict[str, Any]) -> Table:
             str(i),
             *(
                 str(lay.get(k))
-                for k in ("tp", "pp", "dp", "ep", "cp", "micro_batch", "recompute", "schedule", "virtual_stages", "zero")
+                for k in (
+                    "tp",
+                    "pp",
+                    "dp",
+                    "ep",
+                    "cp",
+                    "micro_batch",
+                    "recompute",
+                    "schedule",
+                    "virtual_stages",
+                    "zero",
+                )
             ),
             f"{p['step_time_s']:.3f}",
             f"{p['mfu']:.3f}",
@@ -160,5 +202,11 @@ def validation_table(name: str, block: dict[str, Any]) -> Table:
     for c in ("label", "measured", "predicted", "error %", "note"):
         t.add_column(c, justify="left" if c in ("label", "note") else "right", overflow="fold")
     for r in rows:
-        t.add_row(r["label"], f"{r['measured']:.4g}", f"{r['predicted']:.4g}", f"{r['error_pct']:+.1f}", r.get("note", ""))
+        t.add_row(
+            r["label"],
+            f"{r['measured']:.4g}",
+            f"{r['predicted']:.4g}",
+            f"{r['error_pct']:+.1f}",
+            r.get("note", ""),
+        )
     return t

@@ -83,7 +83,8 @@ def flops_stage(state: ChainState) -> None:
     state.detail("flop_convention", conv)
     if state.point:
         state.detail(
-            "flops_per_token_by_convention", {c: flops_per_token(arch, tr.seq_len, c) for c in FLOP_CONVENTIONS}
+            "flops_per_token_by_convention",
+            {c: flops_per_token(arch, tr.seq_len, c) for c in FLOP_CONVENTIONS},
         )
         macs = macs_per_token(arch, tr.seq_len)
         state.detail(
@@ -99,9 +100,7 @@ def flops_stage(state: ChainState) -> None:
     if tr.tokens is None:
         return
     if state.point and tr.tokens < TOKENS_IMPLAUSIBLY_FEW:
-        state.warn(
-            f"training.tokens = {tr.tokens:g} is implausibly small; did you mean {tr.tokens:g}e12?"
-        )
+        state.warn(f"training.tokens = {tr.tokens:g} is implausibly small; did you mean {tr.tokens:g}e12?")
     state.put("training_flops", fpt * tr.tokens, "FLOP", f"flops_per_token x training.tokens ({conv})")
 
 
@@ -165,8 +164,15 @@ def perf_stage(state: ChainState) -> None:
         state.cache["global_batch"] = gb
     gb = state.cache["global_batch"]
     state.put("step_time_s", pred.step_time_s, "s", "step-time model (truecost.perf) at the layout shown")
-    state.put("mfu", pred.mfu, "1", f"predicted: model FLOPs per step / (step_time_s x count x dense {cl.mfu_basis} peak)")
-    state.put("hfu", pred.hfu, "1", "predicted hardware FLOPs (with recomputation) / (step_time_s x count x peak)")
+    state.put(
+        "mfu",
+        pred.mfu,
+        "1",
+        f"predicted: model FLOPs per step / (step_time_s x count x dense {cl.mfu_basis} peak)",
+    )
+    state.put(
+        "hfu", pred.hfu, "1", "predicted hardware FLOPs (with recomputation) / (step_time_s x count x peak)"
+    )
     if state.point:
         state.detail("mfu_source", "predicted by the step-time model")
         state.detail("perf", pred.to_dict())
@@ -223,7 +229,10 @@ def run_stage(state: ChainState) -> None:
         if stages and state.point:
             state.detail(
                 "stages",
-                [{"name": s.name, "gpu_hours": s.gpu_hours, "tokens": s.tokens, "source": s.source} for s in stages],
+                [
+                    {"name": s.name, "gpu_hours": s.gpu_hours, "tokens": s.tokens, "source": s.source}
+                    for s in stages
+                ],
             )
         state.detail("mfu_source", "implied by the reported GPU-hours")
         if flops is not None:
@@ -256,7 +265,9 @@ def run_stage(state: ChainState) -> None:
             "cluster.goodput",
         )
         if state.point and np.any(np.asarray(mfu) > MFU_IMPLAUSIBLY_HIGH):
-            state.warn(f"cluster.mfu = {float(np.median(mfu)):.2f} is above 0.75, higher than any published run")
+            state.warn(
+                f"cluster.mfu = {float(np.median(mfu)):.2f} is above 0.75, higher than any published run"
+            )
         state.put(
             "gpu_hours",
             gpu_hours(flops, _peak(state), mfu, goodput),

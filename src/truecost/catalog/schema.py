@@ -22,7 +22,9 @@ class Accelerator:
     memory_byte: float
     hbm_bandwidth_byte_per_s: float
     tdp_w: float | None
-    scale_up_byte_per_s: float | None  # per-accelerator NVLink-class bandwidth, one direction sum as published
+    scale_up_byte_per_s: (
+        float | None
+    )  # per-accelerator NVLink-class bandwidth, one direction sum as published
     gpus_per_node: int
     unit_price_usd: float | None
     unit_price_date: str
