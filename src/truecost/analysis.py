@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,12 @@ def sensitivity(
 
     res = run_sensitivity(f, prep.dists, output=output, n=n, seed=seed)
     out = res.to_dict()
+    pools = prep.scenario.fleet or ()
+    for row in out["inputs"]:  # name the pool beside its index: fleet[3].count (H20)
+        m = re.match(r"fleet\[(\d+)\]", row["input"])
+        if m and int(m.group(1)) < len(pools):
+            pool = pools[int(m.group(1))]
+            row["label"] = f"{row['input']} ({pool.name or pool.accelerator})"
     out["scenario"] = prep.scenario.name
     out["unit"] = base.units.get(output, "")
     return out

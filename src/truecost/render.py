@@ -56,6 +56,30 @@ def estimate_tables(est: Estimate) -> Group:
             )
         parts.append(st)
 
+    perf = est.details.get("perf")
+    if perf:
+        lay = perf["layout"]
+        shown = ", ".join(
+            f"{k} {lay[k]}"
+            for k in ("tp", "pp", "dp", "ep", "cp", "micro_batch", "recompute", "schedule", "zero")
+        )
+        pt = Table(title=f"Step-time model: {shown}", title_justify="left")
+        pt.add_column("where one step goes")
+        pt.add_column("s", justify="right")
+        pt.add_column("share", justify="right")
+        step = perf["step_time_s"]
+        for part, sec in perf["breakdown_s"].items():
+            if sec > 0:
+                pt.add_row(part, f"{sec:.3f}", f"{sec / step:.0%}")
+        pt.add_row("[bold]step[/bold]", f"[bold]{step:.3f}[/bold]", "")
+        mem = perf["memory_byte"]
+        pt.caption = (
+            "memory per GPU: "
+            + ", ".join(f"{k} {v / 1e9:.1f} GB" for k, v in mem.items())
+            + ("" if perf["fits"] else "  [red]does not fit[/red]")
+        )
+        parts.append(pt)
+
     waterfall = est.details.get("waterfall")
     if waterfall:
         w = Table(title="From the headline to the lab's total spend", title_justify="left")
@@ -127,7 +151,7 @@ def sensitivity_table(res: dict[str, Any]) -> Table:
         t.add_column(c, justify="left" if c == "input" else "right")
     for r in res["inputs"]:
         t.add_row(
-            r["input"],
+            r.get("label", r["input"]),
             f"{r['low_input']:.4g} -> {r['high_input']:.4g}",
             value(r["swing"]["low"], unit),
             value(r["swing"]["high"], unit),
