@@ -97,3 +97,27 @@ def test_output_names_the_convention() -> None:
     r = truecost.estimate({"model": LLAMA_405B, "training": {"tokens": 1e12, "flop_convention": "6nd"}})
     assert r.details["flop_convention"] == "6nd"
     assert "6nd" in r.formulas["training_flops"]
+
+
+def test_validate_lists_computed_vs_reported_flops() -> None:
+    """`truecost validate`: Llama 3 paper 3.8e25 and GPT-3 Table D.1 3.14e23 reproduced under 6ND."""
+    from truecost.validation import flops_rows
+
+    rows = {r["label"]: r for r in flops_rows()}
+    assert abs(rows["llama-3.1-405b (6nd)"]["error_pct"]) < 0.5
+    assert abs(rows["gpt-3-175b (6nd)"]["error_pct"]) < 0.5
+    assert all(r["measured"] > 0 and r["predicted"] > 0 for r in rows.values())
+
+
+def test_validate_cli_json() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from truecost.cli import app
+
+    res = CliRunner().invoke(app, ["validate", "--json"])
+    assert res.exit_code == 0, res.output
+    sets = json.loads(res.stdout)["sets"]
+    assert {"training-flops", "vtrain-single-node", "megatron-table1"} <= set(sets)
+    assert sets["vtrain-single-node"]["mape_pct"] < 10 and sets["megatron-table1"]["mape_pct"] < 10

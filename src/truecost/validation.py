@@ -14,28 +14,38 @@ def _mape(errors: list[float]) -> float:
 
 
 def flops_rows() -> list[dict[str, Any]]:
-    """Computed training FLOPs vs the FLOPs a catalog run reports, for runs whose architecture is
-    in the models catalog. The convention is 6ND where the developer used 6ND (GPT-3 Table D.1,
-    Llama 3), else Megatron causal."""
+    """Computed training FLOPs vs the FLOPs a catalog run reports.
+
+    Runs whose architecture is in the models catalog are computed from the architecture under
+    6ND and Megatron causal (GPT-3 Table D.1 and Llama 3 use 6ND); the others from their published
+    parameter count under 6ND (6 x N x D, Kaplan et al. 2020), the only count their size allows.
+    """
     from .catalog import models, runs
 
     cat = models()
     rows = []
     for run in runs().values():
-        if run.reported_flops is None or not run.model_id or run.model_id not in cat or run.tokens is None:
+        if run.reported_flops is None or run.tokens is None:
             continue
-        arch = cat[run.model_id].arch
-        seq = run.seq_len or 2048
-        for conv in ("6nd", "megatron"):
-            computed = flops_per_token(arch, seq, conv) * run.tokens
-            err = (computed - run.reported_flops) / run.reported_flops * 100
+        if run.model_id and run.model_id in cat:
+            arch = cat[run.model_id].arch
+            seq = run.seq_len or 2048
+            computed = {conv: flops_per_token(arch, seq, conv) * run.tokens for conv in ("6nd", "megatron")}
+            how = "architecture from the models catalog"
+        elif run.params_active is not None:
+            computed = {"6nd": 6.0 * run.params_active * run.tokens}
+            how = f"6 x {run.params_active:.4g} published parameters x {run.tokens:.4g} tokens"
+        else:
+            continue
+        for conv, value in computed.items():
+            err = (value - run.reported_flops) / run.reported_flops * 100
             rows.append(
                 {
                     "label": f"{run.id} ({conv})",
                     "measured": run.reported_flops,
-                    "predicted": computed,
+                    "predicted": value,
                     "error_pct": round(err, 2),
-                    "note": f"reported by {run.source.split(',')[0]}",
+                    "note": f"{how}; reported by {run.source.split(',')[0]}",
                 }
             )
     return rows
