@@ -68,9 +68,8 @@ def sensitivity(
 
 def plan(source: str | Path | Mapping[str, Any], objective: str = "time", top: int = 10) -> dict[str, Any]:
     """Fastest (or cheapest) feasible parallel layouts for the scenario's model on its GPU count."""
-    from .catalog import get_accelerator
     from .perf import search_layouts
-    from .run import default_global_batch
+    from .run import default_global_batch, step_model_args
 
     if objective not in ("time", "cost"):
         raise ScenarioError(f"expected 'time' or 'cost', got {objective!r}", field="objective")
@@ -84,18 +83,10 @@ def plan(source: str | Path | Mapping[str, Any], objective: str = "time", top: i
     gb = tr.global_batch or default_global_batch(tr.seq_len, float(cl.count))
     try:
         layouts = search_layouts(
-            scn.model,
-            get_accelerator(cl.accelerator),
-            int(round(float(cl.count))),
-            tr.seq_len,
-            gb,
-            precision=tr.precision,
-            network=cl.network,
-            gpus_per_node=cl.gpus_per_node,
             fixed=cl.parallelism,
             objective=objective,  # type: ignore[arg-type]  # checked above
             top=top,
-            mfu_basis=cl.mfu_basis,
+            **step_model_args(scn, gb),
         )
     except ValueError as exc:
         raise ScenarioError(str(exc), field="cluster.parallelism") from None

@@ -9,6 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from .fmt import value
+from .perf.layout import LAYOUT_KEYS
 from .result import Estimate
 
 
@@ -59,9 +60,7 @@ def estimate_tables(est: Estimate) -> Group:
     perf = est.details.get("perf")
     if perf:
         lay = perf["layout"]
-        shown = ", ".join(
-            f"{k} {lay[k]}"
-            for k in ("tp", "pp", "dp", "ep", "cp", "micro_batch", "recompute", "schedule", "zero")
+        shown = ", ".join(f"{k} {lay[k]}" for k in LAYOUT_KEYS)
         )
         pt = Table(title=f"Step-time model: {shown}", title_justify="left")
         pt.add_column("where one step goes")
@@ -167,44 +166,15 @@ def plan_table(res: dict[str, Any]) -> Table:
         f"{res['global_batch']} ({res['objective']})",
         title_justify="left",
     )
-    for c in (
-        "#",
-        "tp",
-        "pp",
-        "dp",
-        "ep",
-        "cp",
-        "mb",
-        "recompute",
-        "schedule",
-        "v",
-        "zero",
-        "step s",
-        "MFU",
-        "GB/GPU",
-        "fits",
-    ):
+    short = {"micro_batch": "mb", "virtual_stages": "v"}
+    for c in ("#", *(short.get(k, k) for k in LAYOUT_KEYS), "step s", "MFU", "GB/GPU", "fits"):
         t.add_column(c, justify="right", no_wrap=True)
     for i, p in enumerate(res["layouts"], 1):
         lay = p["layout"]
         mem = p["memory_byte"]["total"] / 1e9
         t.add_row(
             str(i),
-            *(
-                str(lay.get(k))
-                for k in (
-                    "tp",
-                    "pp",
-                    "dp",
-                    "ep",
-                    "cp",
-                    "micro_batch",
-                    "recompute",
-                    "schedule",
-                    "virtual_stages",
-                    "zero",
-                )
-            ),
+            *(str(lay.get(k)) for k in LAYOUT_KEYS),
             f"{p['step_time_s']:.3f}",
             f"{p['mfu']:.3f}",
             f"{mem:.1f}",

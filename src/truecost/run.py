@@ -122,6 +122,26 @@ def default_global_batch(seq_len: int, count: float) -> int:
     return int(2 ** np.ceil(np.log2(need)))
 
 
+def step_model_args(scn: Any, global_batch: int) -> dict[str, Any]:
+    """What the step-time model (`perf.predict_step`, `perf.search_layouts`) takes from a scenario.
+    The 6ND convention has no attention term to time, so the model counts Megatron FLOPs then."""
+    from .catalog import get_accelerator
+
+    tr, cl = scn.training, scn.cluster
+    return {
+        "arch": scn.model,
+        "accelerator": get_accelerator(cl.accelerator),
+        "n_gpus": int(round(float(cl.count))),
+        "seq_len": tr.seq_len,
+        "global_batch": global_batch,
+        "precision": tr.precision,
+        "network": cl.network,
+        "gpus_per_node": cl.gpus_per_node,
+        "flop_convention": tr.flop_convention if tr.flop_convention != "6nd" else "megatron",
+        "mfu_basis": cl.mfu_basis,
+    }
+
+
 def perf_stage(state: ChainState) -> None:
     """Predict step time and MFU with the step-time model when the run gives neither GPU-hours
     nor MFU. Runs once, at the point values; Monte Carlo chunks reuse its prediction."""
@@ -134,7 +154,6 @@ def perf_stage(state: ChainState) -> None:
         return
     pred = state.cache.get("perf")
     if pred is None:
-        from .catalog import get_accelerator
         from .errors import ScenarioError
         from .perf import predict_step
 
@@ -145,19 +164,7 @@ def perf_stage(state: ChainState) -> None:
                 "global_batch", gb, "sequences", DEFAULT_TOKENS_PER_STEP.source, "training.global_batch"
             )
         try:
-            pred = predict_step(
-                scn.model,
-                get_accelerator(cl.accelerator),
-                int(round(float(cl.count))),
-                tr.seq_len,
-                gb,
-                precision=tr.precision,
-                parallelism=cl.parallelism,
-                network=cl.network,
-                gpus_per_node=cl.gpus_per_node,
-                flop_convention=tr.flop_convention if tr.flop_convention != "6nd" else "megatron",
-                mfu_basis=cl.mfu_basis,
-            )
+            pred = predict_step(parallelism=cl.parallelism, **step_model_args(scn, gb))
         except ValueError as exc:
             raise ScenarioError(str(exc), field="cluster.parallelism") from None
         state.cache["perf"] = pred
