@@ -61,7 +61,6 @@ def estimate_tables(est: Estimate) -> Group:
     if perf:
         lay = perf["layout"]
         shown = ", ".join(f"{k} {lay[k]}" for k in LAYOUT_KEYS)
-        )
         pt = Table(title=f"Step-time model: {shown}", title_justify="left")
         pt.add_column("where one step goes")
         pt.add_column("s", justify="right")
