@@ -178,3 +178,21 @@ def test_infeasible_layout_named() -> None:
                 },
             }
         )
+
+
+def test_table_views_render(tmp_path) -> None:
+    """The default (table) output of estimate, plan and sensitivity renders without error."""
+    res = runner.invoke(app, ["estimate", "deepseek-lab"])
+    assert res.exit_code == 0, res.output
+    assert "$5.576M" in res.output and "Four views" in res.output and "Assumptions" in res.output
+    f = tmp_path / "run.yaml"
+    f.write_text(
+        "model: llama-3.1-8b\ntraining: {tokens: 1.0e12}\ncluster: {accelerator: h100-sxm, count: 64}\n"
+    )
+    res = runner.invoke(app, ["estimate", str(f)])
+    assert res.exit_code == 0, res.output
+    assert "Step-time model" in res.output
+    res = runner.invoke(app, ["plan", str(f), "--top", "3"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["estimate", "deepseek-lab", "--samples", "2000", "--seed", "1"])
+    assert res.exit_code == 0 and "p95" in res.output
