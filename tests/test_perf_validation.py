@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from functools import cache
 
 import numpy as np
 import pytest
 
 from truecost.perf.datasets import vtrain_rows
-from truecost.perf.params import A100_FIT, FITTED_A100, GEMM_EFFICIENCY
+from truecost.perf.params import A100_FIT, FITTED_A100, GEMM_EFFICIENCY, SUSTAINED_MAMF_FRACTION
 from truecost.perf.validation import mape, summary, validation_sets
 
 
@@ -19,9 +18,7 @@ def _sets():
 
 
 def test_validation_sets_shape_and_speed():
-    t0 = time.perf_counter()
-    sets = validation_sets()
-    assert time.perf_counter() - t0 < 3.0  # used by the `truecost validate` CLI command
+    sets = _sets()  # its speed (~0.1 s, for `truecost validate`) is measured in bench/, not here
     assert set(sets) == {
         "vtrain-single-node",
         "megatron-table1",
@@ -83,7 +80,9 @@ def test_llama31_405b_gpu_hours_within_25pct():
 
 
 def test_calibrated_table_is_consistent():
-    assert A100_FIT.gemm_efficiency == pytest.approx(GEMM_EFFICIENCY["a100-sxm4-80gb"][0])
+    assert A100_FIT.gemm_efficiency == pytest.approx(
+        GEMM_EFFICIENCY["a100-sxm4-80gb"][0] * SUSTAINED_MAMF_FRACTION
+    )
     for name, value in FITTED_A100.items():
         assert getattr(A100_FIT, name) == value
         assert "vTrain" in A100_FIT.source_of(name)
