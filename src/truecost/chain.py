@@ -22,6 +22,7 @@ from .result import Estimate, ordered
 from .scenario import Scenario, load_raw, validate
 from .state import ChainState
 from .uncertainty import (
+    DEFAULT_CHUNK,
     Distribution,
     draw,
     find_distributions,
@@ -54,7 +55,7 @@ _NO_DISTRIBUTIONS: tuple[Path_, ...] = (
     ("cluster", "network"),
     ("cluster", "gpus_per_node"),
 )
-CHUNK = 250_000
+CHUNK = DEFAULT_CHUNK  # trials per vectorised pass: bounds working memory
 DRAWS_KEPT = 20_000  # thinned samples kept on the result for charts
 
 
