@@ -20,7 +20,7 @@ CASES = (
 
 
 def golden_name(preset: str, samples: int | None, seed: int | None) -> str:
-    stem = Path(preset).stem
+    stem = Path(preset).name.removesuffix(".yaml")
     return f"{stem}.json" if samples is None else f"{stem}.samples{samples}.seed{seed}.json"
 
 
