@@ -358,9 +358,10 @@ def squiggle(n: int, seed: int = SEED) -> tuple[dict[str, dict[str, float]], dic
 # ---------------------------------------------------------------------------------------------
 def check_constants() -> list[str]:
     """The floor's hard-coded constants and input specs against truecost's code and the preset."""
-    from truecost import defaults, lab, pricing, units
+    from truecost import defaults, units
     from truecost.catalog import get_accelerator
     from truecost.chain import prepare
+    from truecost.stages import lab, pricing
     from truecost.uncertainty import LogNormal, Triangular, Uniform
 
     problems = []

@@ -10,9 +10,9 @@ import statistics
 import time
 
 from truecost.catalog import get_accelerator, get_model
-from truecost.perf import Network, Parallelism, predict_step, search_layouts
-from truecost.perf.search import _gpu_count_options, candidate_arrays
-from truecost.perf.step import make_problem
+from truecost.stages.perf import Network, Parallelism, predict_step, search_layouts
+from truecost.stages.perf.search import _gpu_count_options, candidate_arrays
+from truecost.stages.perf.step import make_problem
 
 REPEATS = 5
 

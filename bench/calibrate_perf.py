@@ -2,11 +2,11 @@
 
     python bench/calibrate_perf.py
 
-Same as ``python -m truecost.perf.calibrate``; paste the printed FITTED_A100 table into
+Same as ``python -m truecost.stages.perf.calibrate``; paste the printed FITTED_A100 table into
 src/truecost/perf/params.py if the model changes.
 """
 
-from truecost.perf.calibrate import main
+from truecost.stages.perf.calibrate import main
 
 if __name__ == "__main__":
     main()

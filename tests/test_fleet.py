@@ -12,9 +12,9 @@ from numpy.testing import assert_allclose
 from typer.testing import CliRunner
 
 import truecost
-from truecost import fleet
 from truecost.cli import app
 from truecost.errors import ScenarioError
+from truecost.stages import fleet
 
 runner = CliRunner()
 

@@ -8,8 +8,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 import truecost
-from truecost.flops import flops_per_token, narayanan_flops_per_iteration
-from truecost.model import Architecture
+from truecost.architecture import Architecture
+from truecost.stages.flops import flops_per_token, narayanan_flops_per_iteration
 
 DEEPSEEK_V3 = {
     "arch": "moe",
@@ -101,7 +101,7 @@ def test_output_names_the_convention() -> None:
 
 def test_validate_lists_computed_vs_reported_flops() -> None:
     """`truecost validate`: Llama 3 paper 3.8e25 and GPT-3 Table D.1 3.14e23 reproduced under 6ND."""
-    from truecost.validation import flops_rows
+    from truecost.analysis.validate import flops_rows
 
     rows = {r["label"]: r for r in flops_rows()}
     assert abs(rows["llama-3.1-405b (6nd)"]["error_pct"]) < 0.5

@@ -13,9 +13,9 @@ from numpy.testing import assert_allclose
 from typer.testing import CliRunner
 
 import truecost
-from truecost import lab
 from truecost.cli import app
 from truecost.errors import ScenarioError
+from truecost.stages import lab
 
 runner = CliRunner()
 

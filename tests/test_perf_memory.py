@@ -5,17 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from truecost.architecture import Architecture
 from truecost.catalog import get_accelerator
-from truecost.model import Architecture
-from truecost.perf import Parallelism, predict_step
-from truecost.perf.datasets import gpt2_arch
-from truecost.perf.memory import (
+from truecost.stages.perf import Parallelism, predict_step
+from truecost.stages.perf.datasets import gpt2_arch
+from truecost.stages.perf.memory import (
     StageParams,
     activation_byte_per_token,
     in_flight_micro_batches,
     model_state_byte,
 )
-from truecost.perf.params import STACKS
+from truecost.stages.perf.params import STACKS
 
 GB = 1e9
 

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from truecost.catalog import get_accelerator, get_model
-from truecost.perf import InfeasibleLayoutError, Network, Parallelism, predict_step, search_layouts
+from truecost.stages.perf import InfeasibleLayoutError, Network, Parallelism, predict_step, search_layouts
 
 
 @pytest.mark.parametrize(

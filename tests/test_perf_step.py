@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
+from truecost.architecture import Architecture
 from truecost.catalog import Accelerator, get_accelerator, get_model
-from truecost.flops import flops_per_token, narayanan_flops_per_iteration
-from truecost.model import Architecture
-from truecost.perf import (
+from truecost.stages.flops import flops_per_token, narayanan_flops_per_iteration
+from truecost.stages.perf import (
     InfeasibleLayoutError,
     Network,
     Parallelism,
@@ -22,7 +22,7 @@ from truecost.perf import (
     gpu_hours,
     predict_step,
 )
-from truecost.perf.datasets import gpt2_arch
+from truecost.stages.perf.datasets import gpt2_arch
 
 # An idealised accelerator: GEMMs at exactly half of peak, memory and links so fast that only
 # the FLOPs count. Makes step times checkable by hand.

@@ -7,9 +7,9 @@ from functools import cache
 import numpy as np
 import pytest
 
-from truecost.perf.datasets import vtrain_rows
-from truecost.perf.params import A100_FIT, FITTED_A100, GEMM_EFFICIENCY, SUSTAINED_MAMF_FRACTION
-from truecost.perf.validation import mape, summary, validation_sets
+from truecost.stages.perf.datasets import vtrain_rows
+from truecost.stages.perf.params import A100_FIT, FITTED_A100, GEMM_EFFICIENCY, SUSTAINED_MAMF_FRACTION
+from truecost.stages.perf.validation import mape, summary, validation_sets
 
 
 @cache

@@ -14,9 +14,9 @@ from numpy.testing import assert_allclose
 from typer.testing import CliRunner
 
 import truecost
-from truecost import pricing
 from truecost.cli import app
 from truecost.errors import ScenarioError
+from truecost.stages import pricing
 
 runner = CliRunner()
 

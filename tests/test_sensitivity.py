@@ -1,4 +1,4 @@
-"""Tornado swings and Sobol' indices (truecost.sensitivity)."""
+"""Tornado swings and Sobol' indices (truecost.analysis.indices)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from truecost.sensitivity import sensitivity, sobol, tornado
+from truecost.analysis.indices import sensitivity, sobol, tornado
 from truecost.uncertainty import Choice, Distribution, FieldPath, LogNormal, Uniform
 
 X1: FieldPath = ("x1",)

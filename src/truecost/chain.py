@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from . import fleet, lab, pricing, run
 from .errors import ScenarioError
 from .result import Estimate, ordered
 from .scenario import Scenario, load_raw, validate
+from .stages import fleet, lab, pricing, run
 from .state import ChainState
 from .uncertainty import (
     DEFAULT_CHUNK,

@@ -156,7 +156,7 @@ def catalog(
 @_user_errors
 def validate(json_out: JsonOpt = False) -> None:
     """Compare predictions with published figures: FLOPs of catalog runs, measured step times, GPU-hours."""
-    from .validation import validate_all
+    from .analysis.validate import validate_all
 
     report = validate_all()
     if json_out:
@@ -183,7 +183,7 @@ def sensitivity(
     seed: SeedOpt = None,
 ) -> None:
     """Which uncertain inputs drive the result: one-at-a-time tornado (p5 to p95) and Sobol indices."""
-    from .analysis import sensitivity as run_sensitivity
+    from .analysis.sensitivity import sensitivity as run_sensitivity
 
     res = run_sensitivity(scenario, output=output, n=samples, seed=seed)
     if json_out:
@@ -205,7 +205,7 @@ def plan(
     top: Annotated[int, typer.Option(help="How many layouts to show.", min=1)] = 10,
 ) -> None:
     """Search parallel layouts (tp, pp, dp, ep, micro-batch, recompute) for the scenario's model and GPU count."""
-    from .analysis import plan as run_plan
+    from .analysis.plan import plan as run_plan
 
     res = run_plan(scenario, objective=objective, top=top)
     if json_out:

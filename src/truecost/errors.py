@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class TruecostError(ValueError):
     """Bad user input. `field` names the scenario field at fault (dotted path) when known."""
@@ -13,3 +15,20 @@ class TruecostError(ValueError):
 
 class ScenarioError(TruecostError):
     """A scenario that cannot be read or validated."""
+
+
+def path_str(path: Sequence[str | int]) -> str:
+    """Dotted field name of a path, as error messages and reports print it.
+
+    >>> path_str(("fleet", 0, "unit_price_usd"))
+    'fleet[0].unit_price_usd'
+    >>> path_str(("cluster", "mfu"))
+    'cluster.mfu'
+    """
+    out = ""
+    for part in path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out

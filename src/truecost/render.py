@@ -9,8 +9,8 @@ from rich.panel import Panel
 from rich.table import Table
 
 from .fmt import value
-from .perf.layout import LAYOUT_KEYS
 from .result import Estimate
+from .scenario.cluster import LAYOUT_KEYS
 
 
 def estimate_tables(est: Estimate) -> Group:

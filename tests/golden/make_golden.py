@@ -32,5 +32,7 @@ def golden_output(preset: str, samples: int | None, seed: int | None) -> dict:
 if __name__ == "__main__":
     for preset, samples, seed in CASES:
         out = golden_output(preset, samples, seed)
-        (HERE / golden_name(preset, samples, seed)).write_text(json.dumps(out, indent=1, sort_keys=False) + "\n")
+        (HERE / golden_name(preset, samples, seed)).write_text(
+            json.dumps(out, indent=1, sort_keys=False) + "\n"
+        )
         print("wrote", golden_name(preset, samples, seed))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import Architecture
+from ..architecture import Architecture
 
 
 @dataclass(frozen=True)

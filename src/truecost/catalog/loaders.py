@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from ..model import Architecture
+from ..architecture import Architecture
 from ..units import BYTE_PER_TB, gb_to_byte, tflops_to_flop_per_s
 from .entries import ModelEntry, TrainingRun
 from .schema import Accelerator, UnknownIdError

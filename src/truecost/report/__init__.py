@@ -33,7 +33,7 @@ def sensitivity_for(est: Estimate, seed: int | None = None) -> tuple[dict[str, A
     try:
         if not find_distributions(est.inputs):
             return None, ""
-        from ..analysis import sensitivity
+        from ..analysis.sensitivity import sensitivity
     except (ImportError, ValueError) as exc:
         return None, f"Sensitivity analysis unavailable: {exc}"
     try:

@@ -42,7 +42,7 @@ def all_reduce_time_s(
 ) -> Array:
     """Ring all-reduce of a `nbytes` buffer over `size` ranks. [s]
 
-    >>> from truecost.perf.params import PerfParams
+    >>> from truecost.stages.perf.params import PerfParams
     >>> p = PerfParams(1, 0, 1, 0, 1, 0.0, 0)
     >>> float(all_reduce_time_s(8e9, 8, 100e9, p))  # 2 (n-1)/n x 8 GB / 100 GB/s
     0.14

@@ -13,17 +13,10 @@ from typing import Literal
 
 import numpy as np
 
-from ..catalog.schema import Accelerator
-from ..model import Architecture
-from .layout import (
-    RECOMPUTE_MODES,
-    SCHEDULES,
-    InfeasibleLayoutError,
-    Network,
-    Parallelism,
-    StepPrediction,
-    divisors,
-)
+from ...architecture import Architecture
+from ...catalog.schema import Accelerator
+from ...scenario.cluster import RECOMPUTE_MODES, SCHEDULES, Network, Parallelism
+from .layout import InfeasibleLayoutError, StepPrediction, divisors
 from .params import DEFAULT_STACK, PerfParams
 from .step import Array, Problem, evaluate, layout_errors, make_problem, memory_message, prediction_at
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import Architecture
-from .units import FLOP_PER_MAC, TRAIN_PASSES
+from ..architecture import Architecture
+from ..units import FLOP_PER_MAC, TRAIN_PASSES
 
 FLOP_CONVENTIONS = ("6nd", "megatron", "megatron-noncausal")
 

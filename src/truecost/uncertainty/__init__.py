@@ -37,6 +37,8 @@ from typing import Any, ClassVar, overload
 
 import numpy as np
 
+from ..errors import path_str
+
 
 class _Special:
     """scipy.special's ndtr/ndtri, imported on first array use (scipy costs ~0.25 s to import,
@@ -65,6 +67,7 @@ class _Special:
 special = _Special()
 
 __all__ = [
+    "path_str",
     "DIST_KEYS",
     "DISTRIBUTIONS",
     "Choice",
@@ -108,23 +111,6 @@ class DistributionError(ValueError):
     def __init__(self, message: str, path: FieldPath | None = None):
         super().__init__(message)
         self.path = path
-
-
-def path_str(path: FieldPath) -> str:
-    """Dotted field name of a path, as error messages and reports print it.
-
-    >>> path_str(("fleet", 0, "unit_price_usd"))
-    'fleet[0].unit_price_usd'
-    >>> path_str(("cluster", "mfu"))
-    'cluster.mfu'
-    """
-    out = ""
-    for part in path:
-        if isinstance(part, int) and not isinstance(part, bool):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
 
 
 def _fmt(x: float) -> str:

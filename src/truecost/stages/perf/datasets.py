@@ -16,8 +16,8 @@ from importlib import resources
 
 import numpy as np
 
-from ..model import Architecture
-from ..units import FLOP_PER_TFLOP
+from ...architecture import Architecture
+from ...units import FLOP_PER_TFLOP
 
 VTRAIN_FILE = ("validation", "vtrain", "ground_truth_single.csv")
 MEGATRON_FILE = ("validation", "megatron_throughput.csv")

@@ -11,113 +11,13 @@ import re
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import ValidationError
 
-from .errors import ScenarioError
-from .fleet import FleetPool
-from .lab import Lab
-from .model import Architecture
-from .perf import Network, Parallelism
-from .pricing import Ownership
-from .scenario_base import AcceleratorId, Fraction, Frozen, NonNegFloat, PosFloat
-
-Precision = Literal["bf16", "fp16", "fp8", "tf32", "fp32"]
-FlopConvention = Literal["6nd", "megatron", "megatron-noncausal"]
-
-
-class Stage(Frozen):
-    """One reported stage of a run (pre-training, context extension, post-training...)."""
-
-    name: str
-    gpu_hours: PosFloat
-    tokens: PosFloat | None = None
-    source: str = ""
-
-
-class Training(Frozen):
-    tokens: PosFloat | None = Field(None, description="training tokens of the run [1]")
-    seq_len: Annotated[int, Field(gt=0)] = Field(
-        4096, description="tokens per sequence; default 4096 (DeepSeek-V3 and Llama 3 pre-training)"
-    )
-    global_batch: Annotated[int, Field(gt=0)] | None = Field(None, description="sequences per optimizer step")
-    precision: Precision = "bf16"
-    flop_convention: FlopConvention = "megatron"
-    flops: PosFloat | None = Field(None, description="known training FLOPs; skips the architecture")
-    stages: tuple[Stage, ...] = ()
-
-
-class Cluster(Frozen):
-    accelerator: AcceleratorId
-    count: PosFloat | None = Field(None, description="accelerators used by the run")
-    gpus_per_node: Annotated[int, Field(gt=0)] | None = None
-    mfu: Fraction | None = None
-    mfu_basis: Precision = "bf16"
-    gpu_hours: PosFloat | None = None
-    goodput: Fraction | None = Field(
-        None, description="productive share of wall-clock time (checkpoints, restarts, evaluation)"
-    )
-    parallelism: Parallelism = Parallelism()
-    network: Network = Network()
-
-
-class Power(Frozen):
-    """Electrical power of the run (Epoch AI cost model, formulas.md sec. 3). None = cited default."""
-
-    server_to_chip: PosFloat | None = Field(None, description="server power / accelerator TDP")
-    utilisation: Fraction | None = Field(None, description="average power as a share of server TDP")
-    pue: Annotated[float, Field(ge=1, allow_inf_nan=False)] | None = None
-    electricity_usd_per_kwh: NonNegFloat | None = None
-
-
-class Pricing(Frozen):
-    rental_usd_per_gpu_hour: NonNegFloat | None = Field(
-        None, description="rental price; default the catalog's price for the accelerator"
-    )
-
-
-class Scenario(Frozen):
-    name: str = "scenario"
-    description: str = ""
-    model: Architecture | None = None
-    model_id: str | None = None
-    training: Training = Training()
-    cluster: Cluster | None = None
-    power: Power = Power()
-    pricing: Pricing = Pricing()
-    ownership: Ownership = Ownership()
-    fleet: tuple[FleetPool, ...] | None = None
-    lab: Lab | None = None
-    notes: tuple[str, ...] = ()
-    sources: tuple[str, ...] = ()
-    input_sources: dict[str, str] = Field(
-        default_factory=dict, description="scenario field path -> where its value comes from"
-    )
-    reference_points: tuple[Mapping[str, Any], ...] = ()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _model_by_id(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and isinstance(data.get("model"), str):
-            from .catalog import models
-
-            mid = data["model"]
-            cat = models()
-            if mid not in cat:
-                raise ValueError(f"model: unknown model id {mid!r}; valid ids: {', '.join(sorted(cat))}")
-            data = dict(data)
-            data["model"] = cat[mid].arch
-            data["model_id"] = mid
-        return data
-
-    @property
-    def arch(self) -> Architecture | None:
-        return self.model
-
-
-# ---- loading ---------------------------------------------------------------------------
+from ..errors import ScenarioError, path_str
+from .root import Scenario
 
 PRESET_PACKAGE = "truecost.presets"
 
@@ -190,8 +90,6 @@ def load_raw(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
 
 def _describe_error(err: Mapping[str, Any]) -> tuple[str, str]:
     """(dotted field path, what was expected) of one pydantic error."""
-    from .uncertainty import path_str
-
     loc = path_str(tuple(p for p in err.get("loc", ()) if p not in ("function-after", "function-before")))
     msg = str(err.get("msg", "invalid"))
     msg = msg.removeprefix("Value error, ")

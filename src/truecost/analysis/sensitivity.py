@@ -1,4 +1,4 @@
-"""Whole-scenario analyses on top of the chain: sensitivity (tornado + Sobol) and layout planning."""
+"""Whole-scenario sensitivity: tornado (each input p5 -> p95) and Sobol indices of one output."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from .chain import Path_, inject_all, prepare, run_chain
-from .errors import ScenarioError
+from ..chain import Path_, inject_all, prepare, run_chain
+from ..errors import ScenarioError
 
 # The output explained by default: the deepest cost the scenario reaches.
 PREFERRED_OUTPUTS = (
@@ -29,7 +29,7 @@ def sensitivity(
 
     Returns a JSON-ready dict: output, base, and per input `first_order`, `total_order`, `swing`.
     """
-    from .sensitivity import sensitivity as run_sensitivity
+    from .indices import sensitivity as run_sensitivity
 
     prep = prepare(source)
     if not prep.dists:
@@ -64,37 +64,3 @@ def sensitivity(
     out["scenario"] = prep.scenario.name
     out["unit"] = base.units.get(output, "")
     return out
-
-
-def plan(source: str | Path | Mapping[str, Any], objective: str = "time", top: int = 10) -> dict[str, Any]:
-    """Fastest (or cheapest) feasible parallel layouts for the scenario's model on its GPU count."""
-    from .perf import search_layouts
-    from .run import default_global_batch, step_model_args
-
-    if objective not in ("time", "cost"):
-        raise ScenarioError(f"expected 'time' or 'cost', got {objective!r}", field="objective")
-    scn = prepare(source).scenario
-    cl = scn.cluster
-    if scn.model is None:
-        raise ScenarioError("planning needs an architecture (a model id or mapping)", field="model")
-    if cl is None or cl.count is None:
-        raise ScenarioError("planning needs cluster.accelerator and cluster.count", field="cluster.count")
-    tr = scn.training
-    gb = tr.global_batch or default_global_batch(tr.seq_len, float(cl.count))
-    try:
-        layouts = search_layouts(
-            fixed=cl.parallelism,
-            objective=objective,  # type: ignore[arg-type]  # checked above
-            top=top,
-            **step_model_args(scn, gb),
-        )
-    except ValueError as exc:
-        raise ScenarioError(str(exc), field="cluster.parallelism") from None
-    return {
-        "scenario": scn.name,
-        "objective": objective,
-        "global_batch": gb,
-        "count": int(round(float(cl.count))),
-        "accelerator": cl.accelerator,
-        "layouts": [p.to_dict() for p in layouts],
-    }

@@ -13,7 +13,7 @@ Year = Annotated[float, Field(ge=1990, le=2100, allow_inf_nan=False)]
 
 
 def _known_accelerator(v: str) -> str:
-    from .catalog import accelerators
+    from ..catalog import accelerators
 
     ids = accelerators()
     if v not in ids:

@@ -13,18 +13,17 @@ and broadcasts.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
-from pydantic import Field, field_validator
 
-from .defaults import EPOCH_COST_MODEL, Cited
-from .errors import ScenarioError
-from .scenario_base import Fraction, Frozen, NonNegFloat, PosFloat
-from .state import ChainState
-from .units import HOURS_PER_YEAR, KILO, MONTHS_PER_YEAR, W_PER_KW
+from ..defaults import EPOCH_COST_MODEL, Cited
+from ..errors import ScenarioError
+from ..scenario.ownership import Ownership
+from ..state import ChainState
+from ..units import HOURS_PER_YEAR, KILO, MONTHS_PER_YEAR, W_PER_KW
 
 LN10 = float(np.log(10.0))
 
@@ -122,78 +121,6 @@ HORIZON_YEARS = Cited(
     "SemiAnalysis, 'DeepSeek Debates' (31 Jan 2025): TCO table labelled 'TCO (4y ownership)' "
     "(economics.md sec. 2)",
 )
-
-
-# ---- scenario section ------------------------------------------------------------------------
-class Ownership(Frozen):
-    """Inputs of the owned cost per GPU-hour. None = cited default (listed in assumptions).
-
-    A fleet pool may override any of these under its own `ownership:` (except the prices, which a
-    pool gives as `unit_price_usd` / `server_price_usd`).
-    """
-
-    unit_price_usd: PosFloat | None = Field(
-        default=None, description="price of one accelerator (chip or baseboard share) for the run [USD]"
-    )
-    server_price_usd: PosFloat | None = Field(
-        default=None, description="price of one whole server (all its accelerators) for the run [USD]"
-    )
-    price_source: str = Field(default="", description="where the price comes from")
-    server_overhead: Annotated[float, Field(ge=1, allow_inf_nan=False)] | None = Field(
-        default=None, description="server cost per accelerator / accelerator price [1]"
-    )
-    networking_share: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] | None = Field(
-        default=None, description="cluster interconnect as a share of total cluster hardware cost [1]"
-    )
-    storage_share: NonNegFloat | None = Field(default=None, description="cluster storage / server cost [1]")
-    depreciation: str | None = Field(default=None, description="straight-line | epoch-decay")
-    life_years: PosFloat | None = Field(default=None, description="straight-line depreciation life [yr]")
-    decay_oom_per_year: PosFloat | None = Field(
-        default=None, description="value decay, orders of magnitude a year"
-    )
-    hardware_age_years: NonNegFloat | None = Field(
-        default=None, description="age of the hardware at the run [yr]"
-    )
-    cost_of_capital: NonNegFloat | None = Field(
-        default=None, description="annual rate on capital tied up [1/yr]"
-    )
-    maintenance_share_per_year: NonNegFloat | None = Field(
-        default=None, description="maintenance / CapEx a year"
-    )
-    operations_share_per_year: NonNegFloat | None = Field(
-        default=None, description="operations staff / CapEx a year"
-    )
-    fleet_utilisation: Fraction | None = Field(
-        default=None, description="share of owned hours doing useful work"
-    )
-    facility: str | None = Field(default=None, description="colocation | owned-build")
-    colocation_usd_per_kw_month: NonNegFloat | None = Field(
-        default=None, description="wholesale colocation rate"
-    )
-    build_usd_per_mw: NonNegFloat | None = Field(
-        default=None, description="owned data-centre build cost per MW IT"
-    )
-    facility_life_years: PosFloat | None = Field(
-        default=None, description="life of an owned data centre [yr]"
-    )
-    horizon_years: PosFloat | None = Field(default=None, description="fleet TCO horizon [yr]")
-    sources: Mapping[str, str] = Field(
-        default_factory=dict, description="source of each given input, keyed by field name"
-    )
-
-    @field_validator("depreciation")
-    @classmethod
-    def _known_depreciation(cls, v: str | None) -> str | None:
-        if v is not None and v not in DEPRECIATION_METHODS:
-            raise ValueError(f"unknown depreciation method {v!r}; valid: {', '.join(DEPRECIATION_METHODS)}")
-        return v
-
-    @field_validator("facility")
-    @classmethod
-    def _known_facility(cls, v: str | None) -> str | None:
-        if v is not None and v not in FACILITY_METHODS:
-            raise ValueError(f"unknown facility method {v!r}; valid: {', '.join(FACILITY_METHODS)}")
-        return v
 
 
 # ---- formulas ------------------------------------------------------------------------------
@@ -491,7 +418,7 @@ def resolve_owned_inputs(
     the scenario's `ownership:`, else the cited default; each is recorded as an assumption with
     the scenario field that sets it. Returns None (with a warning) when no price is known and
     `need_price` is False; raises ScenarioError when it is True."""
-    from .catalog import get_accelerator
+    from ..catalog import get_accelerator
 
     scn = state.scenario
     acc = get_accelerator(accelerator_id)
@@ -652,7 +579,7 @@ def _overhead(
 def _power_inputs(state: ChainState, acc: Any, tag: str) -> dict[str, Any]:
     """Power inputs under the run stage's names (server_to_chip_power, power_utilisation, pue),
     suffixed with the accelerator id when it is not the run's."""
-    from . import defaults
+    from .. import defaults
 
     p = state.scenario.power
     s2c_default, util_default = defaults.power_defaults(acc.id)
@@ -769,7 +696,7 @@ def rental_stage(state: ChainState) -> None:
     hours = state.get("gpu_hours")
     if hours is None or scn.cluster is None:
         return
-    from .catalog import get_accelerator
+    from ..catalog import get_accelerator
 
     acc = get_accelerator(scn.cluster.accelerator)
     price = scn.pricing.rental_usd_per_gpu_hour

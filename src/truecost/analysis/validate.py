@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .flops import flops_per_token
+from ..stages.flops import flops_per_token
 
 
 def _mape(errors: list[float]) -> float:
@@ -20,7 +20,7 @@ def flops_rows() -> list[dict[str, Any]]:
     6ND and Megatron causal (GPT-3 Table D.1 and Llama 3 use 6ND); the others from their published
     parameter count under 6ND (6 x N x D, Kaplan et al. 2020), the only count their size allows.
     """
-    from .catalog import models, runs
+    from ..catalog import models, runs
 
     cat = models()
     rows = []
@@ -56,7 +56,7 @@ def validate_all() -> dict[str, Any]:
     sets: dict[str, Any] = {}
     rows = flops_rows()
     sets["training-flops"] = {"rows": rows, "n": len(rows), "mape_pct": _mape([r["error_pct"] for r in rows])}
-    from .perf import validation_sets
+    from ..stages.perf import validation_sets
 
     for name, vrows in validation_sets().items():
         as_dicts = [r.to_dict() for r in vrows]

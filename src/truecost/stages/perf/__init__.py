@@ -9,15 +9,8 @@ True
 
 from __future__ import annotations
 
-from .layout import (
-    RECOMPUTE_MODES,
-    SCHEDULES,
-    InfeasibleLayoutError,
-    Network,
-    Parallelism,
-    StepPrediction,
-    gpu_hours,
-)
+from ...scenario.cluster import RECOMPUTE_MODES, SCHEDULES, Network, Parallelism
+from .layout import InfeasibleLayoutError, StepPrediction, gpu_hours
 from .params import (
     GOODPUT_DEFAULT,
     GOODPUT_SOURCE,

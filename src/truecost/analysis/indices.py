@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .uncertainty import Distribution, FieldPath, path_str, sorted_paths
+from ..uncertainty import Distribution, FieldPath, path_str, sorted_paths
 
 __all__ = [
     "SensitivityResult",

@@ -24,14 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from ..catalog.schema import Accelerator
+from ...architecture import Architecture
+from ...catalog.schema import Accelerator
+from ...scenario.cluster import RECOMPUTE_MODES, SCHEDULES, Network, Parallelism
+from ...units import BYTE_PER_GB, gb_to_byte, gbit_per_s_to_byte_per_s
 from ..flops import FLOP_CONVENTIONS, flops_per_token
-from ..model import Architecture
-from ..units import BYTE_PER_GB, gb_to_byte, gbit_per_s_to_byte_per_s
 from . import comm
 from .compute import PassCost
 from .layers import Hardware, head_forward, layer_forward, mtp_forward
-from .layout import RECOMPUTE_MODES, SCHEDULES, InfeasibleLayoutError, Network, Parallelism, StepPrediction
+from .layout import InfeasibleLayoutError, StepPrediction
 from .memory import (
     activation_byte_per_token,
     in_flight_micro_batches,
@@ -626,7 +627,7 @@ def predict_step(
     precision : GEMM precision (bf16 | fp16 | fp8 | tf32 | fp32).
     parallelism : the layout; missing entries are chosen by `search_layouts` (fastest).
     network : interconnect; missing entries from the catalog / a typical node (see assumptions).
-    flop_convention, mfu_basis : how MFU is counted (truecost.flops) and against which peak.
+    flop_convention, mfu_basis : how MFU is counted (truecost.stages.flops) and against which peak.
     stack : software stack (`params.STACKS`): what the framework overlaps and fuses.
     perf_params : efficiency parameters; default the calibrated ones for the accelerator.
     allow_oom : return a prediction with fits=False instead of raising when memory overflows.

@@ -23,11 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from ..catalog import get_accelerator, get_model, get_run
+from ...catalog import get_accelerator, get_model, get_run
+from ...scenario.cluster import Network, Parallelism
+from ...units import FLOP_PER_TFLOP
 from ..flops import flops_per_token, narayanan_flops_per_iteration
-from ..units import FLOP_PER_TFLOP
 from .datasets import VTRAIN_ACCELERATOR, gpt2_arch, megatron_rows, vtrain_rows
-from .layout import Network, Parallelism, gpu_hours
+from .layout import gpu_hours
 from .params import GOODPUT_DEFAULT, PerfParams
 from .step import evaluate, make_problem, predict_step
 

@@ -3,7 +3,7 @@
 Shapes follow Megatron-LM's tensor-parallel split (Shoeybi et al. 2019): column-parallel QKV
 and MLP-up matrices, row-parallel output and MLP-down; experts split over expert-parallel
 ranks with balanced routing (each rank processes top_k x its own tokens). FLOP counts match
-`truecost.flops.macs_per_token` (the model FLOPs) plus what the kernels really execute (full
+`truecost.stages.flops.macs_per_token` (the model FLOPs) plus what the kernels really execute (full
 attention matrices when the kernel is unfused, routers, recomputation).
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..model import Architecture
+from ...architecture import Architecture
 from .compute import Array, PassCost, gemm_time_s, memory_bound_time_s
 from .params import PerfParams, SoftwareStack
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..model import Architecture
+from ...architecture import Architecture
 from .params import GRAD_BYTE, OPTIMIZER_BYTE, WEIGHT_BYTE, SoftwareStack
 
 Array = np.ndarray
@@ -127,7 +127,7 @@ def activation_byte_per_token(
     full recomputation keeps only the layer input.
 
     >>> import numpy as np
-    >>> from truecost.perf.params import STACKS
+    >>> from truecost.stages.perf.params import STACKS
     >>> gpt = Architecture(layers=1, d_model=1024, n_heads=16, ffn_dim=4096, vocab=100, glu=False)
     >>> b = activation_byte_per_token(gpt, kind="dense", tp=np.array([1.0]), seq_keys=2048,
     ...     stack=STACKS["megatron-2021"], recompute=np.array([0]))

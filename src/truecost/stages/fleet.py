@@ -3,7 +3,7 @@
 A scenario's `fleet:` is a list of pools, each an accelerator type with a count, a price (per
 accelerator, per server, or the catalog's with its date), an acquisition year and optional
 overrides of any ownership input. Per accelerator, the building blocks are those of the owned
-cost per GPU-hour (`truecost.pricing`); here they are multiplied by the count and summed:
+cost per GPU-hour (`truecost.stages.pricing`); here they are multiplied by the count and summed:
 
     CapEx  = servers + networking + storage + facility fit-out
     OpEx   = power + facility (colocation rent) + maintenance + operations staff      [per year]
@@ -15,16 +15,17 @@ adding them to a TCO that already counts the CapEx would count it twice).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
-from pydantic import Field, model_validator
 
+from ..scenario.fleet import FleetPool
+from ..state import ChainState
+from ..units import HOURS_PER_YEAR
 from .pricing import (
     DEPRECIATION_METHODS,
     HORIZON_YEARS,
     OwnedInputs,
-    Ownership,
     capital_cost_usd_per_year,
     dominant_terms_sentence,
     owned_cost_terms,
@@ -34,44 +35,8 @@ from .pricing import (
     straight_line_mean_book_usd,
     straight_line_over_horizon_usd,
 )
-from .scenario_base import AcceleratorId, Frozen, PosFloat, Year
-from .state import ChainState
-from .units import HOURS_PER_YEAR
 
 PRICE_DATE_GAP_WARN_YEARS = 1.5  # a catalog price this much later than the purchase is a different market
-
-
-class FleetPool(Frozen):
-    """One pool of accelerators a lab owns."""
-
-    name: str = Field(default="", description="label, e.g. 'High-Flyer A100 (2021)'")
-    accelerator: AcceleratorId = Field(description="catalog id")
-    count: PosFloat = Field(description="accelerators in the pool [1]")
-    unit_price_usd: PosFloat | None = Field(
-        default=None, description="price per accelerator; the server overhead multiplier is applied [USD]"
-    )
-    server_price_usd: PosFloat | None = Field(
-        default=None, description="price per whole server, all in (no overhead applied) [USD]"
-    )
-    gpus_per_node: Annotated[int, Field(gt=0)] | None = Field(
-        default=None, description="default from catalog"
-    )
-    acquisition_year: Year | None = None
-    price_source: str = Field(default="", description="where the price comes from")
-    source: str = Field(default="", description="where the count comes from")
-    ownership: Ownership = Ownership()
-
-    @model_validator(mode="after")
-    def _one_price(self) -> FleetPool:
-        if self.unit_price_usd is not None and self.server_price_usd is not None:
-            raise ValueError(
-                "give unit_price_usd (per accelerator) or server_price_usd (per server), not both"
-            )
-        if self.ownership.unit_price_usd is not None or self.ownership.server_price_usd is not None:
-            raise ValueError(
-                "a pool's price goes on the pool (unit_price_usd / server_price_usd), not under ownership"
-            )
-        return self
 
 
 # ---- formulas ------------------------------------------------------------------------------
@@ -254,7 +219,7 @@ def _floats(d: dict[str, Any]) -> dict[str, float]:
 def _pool_detail(
     state: ChainState, i: int, pool: FleetPool, inp: OwnedInputs, parts: dict[str, Any]
 ) -> dict[str, Any]:
-    from .catalog import get_accelerator
+    from ..catalog import get_accelerator
 
     acc = get_accelerator(pool.accelerator)
     priced_by_catalog = pool.unit_price_usd is None and pool.server_price_usd is None

@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from . import defaults
+from .. import defaults
+from ..state import ChainState
+from ..units import HOURS_PER_DAY, SECONDS_PER_HOUR, W_PER_KW
 from .flops import FLOP_CONVENTIONS, flops_per_token, macs_per_token
-from .state import ChainState
-from .units import HOURS_PER_DAY, SECONDS_PER_HOUR, W_PER_KW
 
 TOKENS_IMPLAUSIBLY_FEW = 1e6  # fewer tokens than this is almost surely a unit slip (14.8 vs 14.8e12)
 MFU_IMPLAUSIBLY_HIGH = 0.75  # above any published LLM training MFU (formulas.md; PaLM 46%, LaMDA 56%)
@@ -125,7 +125,7 @@ def default_global_batch(seq_len: int, count: float) -> int:
 def step_model_args(scn: Any, global_batch: int) -> dict[str, Any]:
     """What the step-time model (`perf.predict_step`, `perf.search_layouts`) takes from a scenario.
     The 6ND convention has no attention term to time, so the model counts Megatron FLOPs then."""
-    from .catalog import get_accelerator
+    from ..catalog import get_accelerator
 
     tr, cl = scn.training, scn.cluster
     return {
@@ -154,7 +154,7 @@ def perf_stage(state: ChainState) -> None:
         return
     pred = state.cache.get("perf")
     if pred is None:
-        from .errors import ScenarioError
+        from ..errors import ScenarioError
         from .perf import predict_step
 
         gb = tr.global_batch
@@ -170,7 +170,9 @@ def perf_stage(state: ChainState) -> None:
         state.cache["perf"] = pred
         state.cache["global_batch"] = gb
     gb = state.cache["global_batch"]
-    state.put("step_time_s", pred.step_time_s, "s", "step-time model (truecost.perf) at the layout shown")
+    state.put(
+        "step_time_s", pred.step_time_s, "s", "step-time model (truecost.stages.perf) at the layout shown"
+    )
     state.put(
         "mfu",
         pred.mfu,
@@ -200,14 +202,14 @@ def perf_stage(state: ChainState) -> None:
 
 
 def _peak(state: ChainState) -> float:
-    from .catalog import get_accelerator
+    from ..catalog import get_accelerator
 
     cl = state.scenario.cluster
     acc = get_accelerator(cl.accelerator)
     try:
         return acc.peak(cl.mfu_basis)
     except ValueError as exc:
-        from .errors import ScenarioError
+        from ..errors import ScenarioError
 
         raise ScenarioError(str(exc), field="cluster.mfu_basis") from None
 
@@ -217,7 +219,7 @@ def run_stage(state: ChainState) -> None:
     cl = scn.cluster
     if cl is None:
         return
-    from .catalog import get_accelerator
+    from ..catalog import get_accelerator
 
     acc = get_accelerator(cl.accelerator)
     flops = state.get("training_flops")

@@ -61,7 +61,7 @@ def gemm_time_s(
     efficiency : large-GEMM fraction of peak for this precision (default `params.gemm_efficiency`). [1]
     io_byte : HBM traffic if not the three matrices once each (fused kernels). [byte]
 
-    >>> from truecost.perf.params import PerfParams
+    >>> from truecost.stages.perf.params import PerfParams
     >>> p = PerfParams(0.5, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0)
     >>> float(gemm_time_s(1000, 1000, 1000, count=1, peak_flop_per_s=1e12, hbm_byte_per_s=1e15, params=p))
     0.004

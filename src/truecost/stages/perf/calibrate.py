@@ -1,6 +1,6 @@
 """Refit the A100 parameters on the 'fit' half of the vTrain measurements.
 
-Run ``python -m truecost.perf.calibrate`` (or ``python bench/calibrate_perf.py``). It prints the
+Run ``python -m truecost.stages.perf.calibrate`` (or ``python bench/calibrate_perf.py``). It prints the
 fitted values, the error on the fit and held-out halves, and the `FITTED_A100` table to paste
 into `truecost/perf/params.py`. Only the parameters in `FIT_NAMES` move; the cited ones
 (large-GEMM efficiency, NCCL bus-bandwidth efficiency) stay fixed, because the vTrain data

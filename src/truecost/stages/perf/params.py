@@ -6,7 +6,7 @@ A handful of physical parameters per accelerator turn FLOP and byte counts into 
   precision (measured maximum-achievable-matmul figures), and the collective bus-bandwidth
   efficiency (NCCL). The vTrain data cannot pin them down (its fit is as good anywhere from 0.8
   to 1.0), so they come from measurements made for that purpose;
-- fitted (`truecost.perf.calibrate`): the sustained fraction of those GEMM figures reached in
+- fitted (`truecost.stages.perf.calibrate`): the sustained fraction of those GEMM figures reached in
   training steps, on half of Narayanan et al. 2021 Table 1 (multi-node); the GEMM saturation
   size, memory-bound efficiency, the per-layer host overhead, the collective latency and the
   per-step overhead, on the seeded 'fit' half of the vTrain A100 measurements;
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from ..catalog.schema import Accelerator
+from ...catalog.schema import Accelerator
 
 PARAM_NAMES = (
     "gemm_efficiency",
@@ -132,26 +132,26 @@ COMM_EFFICIENCY_SOURCE = (
 # The cited MAMF figures are the best GEMM over a sweep of shapes, run for seconds on one GPU. The
 # GEMMs of a training step run at a fraction of that: model shapes are not the sweep's best, and
 # under hours of load on every GPU of a node clocks settle below boost. One fraction for every
-# accelerator and precision, fitted by `truecost.perf.calibrate` on the five 'fit' rows of
+# accelerator and precision, fitted by `truecost.stages.perf.calibrate` on the five 'fit' rows of
 # Narayanan et al. 2021 Table 1 (rows 1, 3, 5, 7, 9: 1.7B on 32 GPUs to 530B on 2,520), each time
 # refitting the vTrain parameters below; rows 2, 4, 6, 8, 10 of Table 1, DeepSeek-V3 and Llama 3
 # are held out. vTrain cannot pin it down (one node, small GEMMs: the saturation size absorbs it).
 SUSTAINED_MAMF_FRACTION = 0.8
 SUSTAINED_MAMF_SOURCE = (
     "fitted: sustained fraction of the maximum achievable matmul in training steps, on rows 1, 3, 5, 7, 9 "
-    "of Narayanan et al. 2021 Table 1 by truecost.perf.calibrate (held out: rows 2, 4, 6, 8, 10, "
+    "of Narayanan et al. 2021 Table 1 by truecost.stages.perf.calibrate (held out: rows 2, 4, 6, 8, 10, "
     "DeepSeek-V3, Llama 3)"
 )
 
 # ---- fitted on vTrain -------------------------------------------------------------------------
-# Written by `python -m truecost.perf.calibrate` (see bench/calibrate_perf.py): least squares on
+# Written by `python -m truecost.stages.perf.calibrate` (see bench/calibrate_perf.py): least squares on
 # log step time over the seeded 'fit' half of the vTrain single-node set (Bang et al., MICRO
 # 2024; 720 of 1,440 rows, stratified by GPU count), A100, with the cited values and the
 # sustained fraction above held fixed (refit at each fraction tried). The other 720 rows, rows 2,
 # 4, 6, 8, 10 of Narayanan et al. 2021 Table 1, DeepSeek-V3 and Llama 3 were never used in a fit.
 CALIBRATION_SOURCE = (
     "fitted on the seeded 'fit' half (720 rows) of the vTrain A100 single-node measurements "
-    "(Bang et al., MICRO 2024) by truecost.perf.calibrate"
+    "(Bang et al., MICRO 2024) by truecost.stages.perf.calibrate"
 )
 FITTED_A100: dict[str, float] = {
     "gemm_saturation_output": 1.86e6,

@@ -1,0 +1,43 @@
+"""`fleet:` the pools of accelerators a lab owns."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from .base import AcceleratorId, Frozen, PosFloat, Year
+from .ownership import Ownership
+
+
+class FleetPool(Frozen):
+    """One pool of accelerators a lab owns."""
+
+    name: str = Field(default="", description="label, e.g. 'High-Flyer A100 (2021)'")
+    accelerator: AcceleratorId = Field(description="catalog id")
+    count: PosFloat = Field(description="accelerators in the pool [1]")
+    unit_price_usd: PosFloat | None = Field(
+        default=None, description="price per accelerator; the server overhead multiplier is applied [USD]"
+    )
+    server_price_usd: PosFloat | None = Field(
+        default=None, description="price per whole server, all in (no overhead applied) [USD]"
+    )
+    gpus_per_node: Annotated[int, Field(gt=0)] | None = Field(
+        default=None, description="default from catalog"
+    )
+    acquisition_year: Year | None = None
+    price_source: str = Field(default="", description="where the price comes from")
+    source: str = Field(default="", description="where the count comes from")
+    ownership: Ownership = Ownership()
+
+    @model_validator(mode="after")
+    def _one_price(self) -> FleetPool:
+        if self.unit_price_usd is not None and self.server_price_usd is not None:
+            raise ValueError(
+                "give unit_price_usd (per accelerator) or server_price_usd (per server), not both"
+            )
+        if self.ownership.unit_price_usd is not None or self.ownership.server_price_usd is not None:
+            raise ValueError(
+                "a pool's price goes on the pool (unit_price_usd / server_price_usd), not under ownership"
+            )
+        return self

@@ -1,0 +1,88 @@
+"""`ownership:` inputs of the owned cost per GPU-hour (also a fleet pool's overrides)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated
+
+from pydantic import Field, field_validator
+
+from .base import Fraction, Frozen, NonNegFloat, PosFloat
+
+# Names of the registered methods (the registries with their formulas are in truecost.stages.pricing;
+# a test checks the two agree).
+DEPRECIATION_METHOD_NAMES: tuple[str, ...] = ("straight-line", "epoch-decay")
+FACILITY_METHOD_NAMES: tuple[str, ...] = ("colocation", "owned-build")
+
+
+class Ownership(Frozen):
+    """Inputs of the owned cost per GPU-hour. None = cited default (listed in assumptions).
+
+    A fleet pool may override any of these under its own `ownership:` (except the prices, which a
+    pool gives as `unit_price_usd` / `server_price_usd`).
+    """
+
+    unit_price_usd: PosFloat | None = Field(
+        default=None, description="price of one accelerator (chip or baseboard share) for the run [USD]"
+    )
+    server_price_usd: PosFloat | None = Field(
+        default=None, description="price of one whole server (all its accelerators) for the run [USD]"
+    )
+    price_source: str = Field(default="", description="where the price comes from")
+    server_overhead: Annotated[float, Field(ge=1, allow_inf_nan=False)] | None = Field(
+        default=None, description="server cost per accelerator / accelerator price [1]"
+    )
+    networking_share: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] | None = Field(
+        default=None, description="cluster interconnect as a share of total cluster hardware cost [1]"
+    )
+    storage_share: NonNegFloat | None = Field(default=None, description="cluster storage / server cost [1]")
+    depreciation: str | None = Field(default=None, description="straight-line | epoch-decay")
+    life_years: PosFloat | None = Field(default=None, description="straight-line depreciation life [yr]")
+    decay_oom_per_year: PosFloat | None = Field(
+        default=None, description="value decay, orders of magnitude a year"
+    )
+    hardware_age_years: NonNegFloat | None = Field(
+        default=None, description="age of the hardware at the run [yr]"
+    )
+    cost_of_capital: NonNegFloat | None = Field(
+        default=None, description="annual rate on capital tied up [1/yr]"
+    )
+    maintenance_share_per_year: NonNegFloat | None = Field(
+        default=None, description="maintenance / CapEx a year"
+    )
+    operations_share_per_year: NonNegFloat | None = Field(
+        default=None, description="operations staff / CapEx a year"
+    )
+    fleet_utilisation: Fraction | None = Field(
+        default=None, description="share of owned hours doing useful work"
+    )
+    facility: str | None = Field(default=None, description="colocation | owned-build")
+    colocation_usd_per_kw_month: NonNegFloat | None = Field(
+        default=None, description="wholesale colocation rate"
+    )
+    build_usd_per_mw: NonNegFloat | None = Field(
+        default=None, description="owned data-centre build cost per MW IT"
+    )
+    facility_life_years: PosFloat | None = Field(
+        default=None, description="life of an owned data centre [yr]"
+    )
+    horizon_years: PosFloat | None = Field(default=None, description="fleet TCO horizon [yr]")
+    sources: Mapping[str, str] = Field(
+        default_factory=dict, description="source of each given input, keyed by field name"
+    )
+
+    @field_validator("depreciation")
+    @classmethod
+    def _known_depreciation(cls, v: str | None) -> str | None:
+        if v is not None and v not in DEPRECIATION_METHOD_NAMES:
+            raise ValueError(
+                f"unknown depreciation method {v!r}; valid: {', '.join(DEPRECIATION_METHOD_NAMES)}"
+            )
+        return v
+
+    @field_validator("facility")
+    @classmethod
+    def _known_facility(cls, v: str | None) -> str | None:
+        if v is not None and v not in FACILITY_METHOD_NAMES:
+            raise ValueError(f"unknown facility method {v!r}; valid: {', '.join(FACILITY_METHOD_NAMES)}")
+        return v
