@@ -31,6 +31,7 @@ from .schema import Accelerator, UnknownIdError
 ACCELERATORS_FILE = "accelerators.csv"
 MODELS_FILE = "models.yaml"
 RUNS_FILE = "runs.csv"
+SERVING_CALIBRATION_FILE = "serving_calibration.yaml"
 
 # Lower-case words joined by '-' or '.', e.g. 'h100-sxm', 'llama-3.1-405b', 'qwen2.5-72b'.
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
@@ -411,6 +412,24 @@ def parse_runs(
 @cache
 def _runs() -> dict[str, TrainingRun]:
     return parse_runs(_read_data(RUNS_FILE), model_ids=_models(), accelerator_ids=_accelerators())
+
+
+# ---- serving calibration ------------------------------------------------------------------------
+@cache
+def _serving_calibration() -> dict[str, Any]:
+    data = yaml.safe_load(_read_data(SERVING_CALIBRATION_FILE))
+    if not isinstance(data, dict) or not {"fitted", "source", "accessed", "leave_one_out"} <= set(data):
+        raise CatalogError(
+            f"{SERVING_CALIBRATION_FILE}: needs fitted, leave_one_out, source and accessed "
+            "(rewrite it with python -m truecost.stages.serving.calibrate --write)"
+        )
+    return data
+
+
+def serving_calibration() -> dict[str, Any]:
+    """The fitted serving efficiencies with the data they were fitted on and their leave-one-out
+    errors (written by ``python -m truecost.stages.serving.calibrate --write``)."""
+    return copy.deepcopy(_serving_calibration())
 
 
 # ---- public accessors ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from .lab import Lab
 from .ownership import Ownership
 from .power import Power
 from .pricing import Pricing
+from .serving import Serving
 from .training import Training
 
 
@@ -30,6 +31,7 @@ class Scenario(Frozen):
     ownership: Ownership = Ownership()
     fleet: tuple[FleetPool, ...] | None = None
     lab: Lab | None = None
+    serving: Serving | None = None
     notes: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     input_sources: dict[str, str] = Field(
