@@ -229,7 +229,9 @@ def parse_accelerator_table(text: str, file: str = ACCELERATORS_FILE) -> list[di
             )
         fp4 = row.get("dense_fp4_tflops")
         if fp4 is not None and fp8 is not None and fp4 < fp8:
-            raise CatalogError(f"{_where(file, row_id, 'dense_fp4_tflops')}: {fp4} is below the FP8 peak {fp8}")
+            raise CatalogError(
+                f"{_where(file, row_id, 'dense_fp4_tflops')}: {fp4} is below the FP8 peak {fp8}"
+            )
         if (fp4 is not None or row.get("scale_out_gbit_per_s") is not None) and not row.get("serving_source"):
             raise CatalogError(
                 f"{_where(file, row_id, 'serving_source')}: an FP4 peak or scale-out bandwidth needs its source"

@@ -35,7 +35,9 @@ class Accelerator:
     accessed: str
     notes: str = ""
     verification: str = ""
-    scale_out_byte_per_s: float | None = None  # per-accelerator NIC bandwidth (InfiniBand/RoCE) to other nodes
+    scale_out_byte_per_s: float | None = (
+        None  # per-accelerator NIC bandwidth (InfiniBand/RoCE) to other nodes
+    )
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def peak(self, precision: str) -> float:

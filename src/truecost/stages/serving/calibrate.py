@@ -130,9 +130,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for r in loo:
         print(
             f"  {r.id:48s} {r.measured:9.0f} {r.predicted:9.0f} {100 * r.error:+6.1f}%  "
-            f"({r.hbm_efficiency:.3f}, "
-            + ", ".join(f"{v:.3f}" for v in r.compute_efficiency.values())
-            + ")"
+            f"({r.hbm_efficiency:.3f}, " + ", ".join(f"{v:.3f}" for v in r.compute_efficiency.values()) + ")"
         )
     print(
         f"  LOO |error|: mean {100 * s['mean_abs_error']:.1f}%, median {100 * s['median_abs_error']:.1f}%, "

@@ -83,7 +83,7 @@ def experts_touched_fraction(arch: Architecture, tokens: Any) -> Any:
 
     >>> from truecost.catalog import get_model
     >>> round(float(experts_touched_fraction(get_model("deepseek-v3").arch, 32)), 3)
-    0.653
+    0.638
     """
     if arch.moe is None:
         return np.ones_like(np.asarray(tokens, dtype=float))
@@ -103,7 +103,11 @@ def kv_capacity_bytes_per_gpu(
 
 
 def max_sequences(
-    kv_capacity_byte_per_gpu: Any, kv_byte_per_token: float, reserved_tokens: Any, arch: Architecture, replica: Replica
+    kv_capacity_byte_per_gpu: Any,
+    kv_byte_per_token: float,
+    reserved_tokens: Any,
+    arch: Architecture,
+    replica: Replica,
 ) -> Any:
     """Sequences a replica can hold at once, each reserving `reserved_tokens` of KV. [1]
 

@@ -7,8 +7,8 @@ beside them; this module only reads them (through the catalog) and never edits t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ...catalog import serving_calibration

@@ -65,7 +65,7 @@ def decode_attention_flops_per_token(arch: Architecture, context: Any) -> Any:
     scores the 576-wide latent and sums the 512-wide one: n_heads (2 kv_lora + rope) s.
     """
     if arch.mla is not None:
-        per_s = arch.n_heads * (2 * arch.mla.kv_lora_rank + arch.mla.qk_rope_head_dim)
+        per_s: float = arch.n_heads * (2 * arch.mla.kv_lora_rank + arch.mla.qk_rope_head_dim)
     else:
         per_s = attention_core_macs_per_layer(arch, 1.0)
     return FLOP_PER_MAC * arch.layers * per_s * np.asarray(context, dtype=float)
@@ -112,7 +112,9 @@ def ep_time_per_token(arch: Architecture, replica: Replica, precision: str, hw: 
     return max(total * off_share / off_bw, total * (1.0 - off_share) / hw.scale_up_byte_per_s)
 
 
-def tp_allreduce_time(arch: Architecture, replica: Replica, tokens: Any, hw: Hardware, params: ServingParams) -> Any:
+def tp_allreduce_time(
+    arch: Architecture, replica: Replica, tokens: Any, hw: Hardware, params: ServingParams
+) -> Any:
     """Two ring all-reduces per layer of `tokens` hidden states in BF16 over the TP group. [s]"""
     if replica.tp == 1:
         return np.zeros_like(np.asarray(tokens, dtype=float))
@@ -180,5 +182,13 @@ def prefill_time_per_token(
     t_compute = (matmul / hw.peak_flop_per_s + core / hw.attention_flop_per_s) / g
     t_ep = ep_time_per_token(arch, replica, precision, hw) / g
     ring = 0.0 if replica.tp == 1 else 2.0 * (replica.tp - 1) / replica.tp
-    t_tp = 2 * arch.layers * arch.d_model * ACTIVATION_BYTES * ring / hw.scale_up_byte_per_s / replica.attention_dp
+    t_tp = (
+        2
+        * arch.layers
+        * arch.d_model
+        * ACTIVATION_BYTES
+        * ring
+        / hw.scale_up_byte_per_s
+        / replica.attention_dp
+    )
     return np.maximum(t_compute, t_ep) + t_tp
