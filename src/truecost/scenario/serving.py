@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, PositiveInt, ValidationInfo, field_validator, model_validator
 
 from .base import AcceleratorId, Frozen, NonNegFloat, PosFloat
 
@@ -78,15 +78,18 @@ class Serving(Frozen):
     daily_output_tokens: PosFloat | None = Field(None, description="output tokens served per day [token]")
     price_usd_per_m_tokens: TokenPrices | None = Field(None, description="list prices for the revenue")
 
+    @field_validator("replica", "prefill_replica")
+    @classmethod
+    def _within_fleet(cls, rep: Replica | None, info: ValidationInfo) -> Replica | None:
+        gpus = info.data.get("gpus")
+        if rep is not None and gpus is not None and rep.gpus > gpus:
+            raise ValueError(
+                f"a replica of {rep.gpus} GPUs is larger than serving.gpus ({gpus}), by {rep.gpus - gpus} GPUs"
+            )
+        return rep
+
     @model_validator(mode="after")
     def _consistent(self) -> Serving:
-        for name in ("replica", "prefill_replica"):
-            rep = getattr(self, name)
-            if rep is not None and self.gpus is not None and rep.gpus > self.gpus:
-                raise ValueError(
-                    f"{name}.gpus ({rep.gpus}) is more than serving.gpus ({self.gpus}); "
-                    f"a replica cannot be larger than the fleet"
-                )
         if self.gpus is None and self.daily_output_tokens is None and self.daily_input_tokens is None:
             raise ValueError(
                 "give serving.gpus, or a daily volume (daily_output_tokens) to size the fleet from"

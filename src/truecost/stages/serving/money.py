@@ -55,7 +55,7 @@ def revenue_usd_per_day(
     miss price when none is given). [USD]
 
     >>> round(revenue_usd_per_day(608e9, 168e9, 0.563, 0.55, 2.19, 0.14))  # Day 6, R1 prices
-    561970
+    561975
     """
     hit_price = price_input if price_input_cache_hit is None else price_input_cache_hit
     hits = daily_input_tokens * cache_hit_rate
