@@ -294,3 +294,57 @@ def test_fp4_peaks_sourced() -> None:
         acc = get_accelerator(acc_id)
         assert acc.peak("fp4") == pytest.approx(tflops * 1e12)
         assert "FP4" in acc.extra["serving_source"]
+
+
+# ---- end to end ---------------------------------------------------------------------------------
+def test_estimate_deepseek_serving_json() -> None:
+    """`truecost estimate deepseek-serving --json` gives the Day-6 figures."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "truecost.cli", "estimate", "deepseek-serving", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    res = json.loads(out.stdout)["results"]
+    assert res["serving_cost_usd_per_day"] == pytest.approx(87_072.0)
+    assert res["serving_revenue_usd_per_day"] == pytest.approx(562_027.0, rel=0.005)
+    assert res["serving_cost_profit_margin"] == pytest.approx(5.45, abs=0.01)
+    assert res["serving_usd_per_m_output_tokens"] == pytest.approx(0.30, abs=0.001)
+    assert res["serving_owned_usd_per_m_output_tokens"] > 0
+
+
+def test_estimate_serving_monte_carlo_and_sizing() -> None:
+    """A serving-only scenario: the fleet is sized from the daily volume, distributions flow through."""
+    import truecost
+
+    scn = {
+        "model": "llama-3.1-70b",
+        "pricing": {"rental_usd_per_gpu_hour": {"ci90": [1.5, 3.0]}},
+        "serving": {
+            "accelerator": "h200",
+            "precision": "fp8",
+            "replica": {"gpus": 4, "tp": 4},
+            "input_tokens": 1000,
+            "output_tokens": 1000,
+            "daily_output_tokens": 1e11,
+            "price_usd_per_m_tokens": {"input": 0.5, "output": 1.5},
+        },
+    }
+    r = truecost.estimate(scn, samples=2000, seed=1)
+    cost = r.results["serving_cost_usd_per_day"]
+    assert cost["p5"] < cost["p50"] < cost["p95"]
+    gpus = r.value("serving_gpus")
+    assert gpus == pytest.approx(1e11 / (r.value("serving_output_tokens_per_s_per_gpu") * 86_400))
+    assert r.details["serving"]["replica"] == {"gpus": 4, "tp": 4, "ep": 1, "dp": 1}
+
+
+def test_validate_has_serving_set() -> None:
+    from truecost.analysis.validate import validate_all
+
+    s = validate_all()["sets"]["serving-throughput"]
+    assert s["n"] == 15
+    assert s["held_out_mape_pct"] < 20

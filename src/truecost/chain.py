@@ -1,6 +1,6 @@
 """Runs the stages in order, once on point values or in chunks of Monte Carlo draws.
 
-model -> flops -> perf -> run -> pricing (rental, owned) -> fleet -> lab -> views. Each stage
+model -> flops -> perf -> run -> pricing (rental, owned) -> serving -> fleet -> lab -> views. Each stage
 takes its section of the scenario and the typed results of the stages before it, and returns its
 own frozen result (`truecost.stages`); the formulas are pure, vectorised functions, so the same
 chain runs on scalars and on arrays of draws. The chain merges what the stages recorded into an
@@ -18,13 +18,17 @@ from typing import Any
 
 import numpy as np
 
+from .catalog import get_accelerator
 from .errors import ScenarioError
 from .result import Estimate, StageResults, ordered
 from .scenario import Scenario, load_raw, validate
+from .scenario.cluster import Cluster
 from .stages import fleet, flops, lab, model, run, views
+from .stages import serving as serving_stage
 from .stages.base import Assumption
 from .stages.perf import stage as perf
-from .stages.pricing import owned, rental
+from .stages.pricing import OwnedResult, RentalResult, owned, rental
+from .stages.run import RunResult
 from .uncertainty import (
     DEFAULT_CHUNK,
     Distribution,
@@ -47,6 +51,8 @@ _NO_DISTRIBUTIONS: tuple[Path_, ...] = (
     ("cluster", "parallelism"),
     ("cluster", "network"),
     ("cluster", "gpus_per_node"),
+    ("serving", "replica"),
+    ("serving", "prefill_replica"),
 )
 CHUNK = DEFAULT_CHUNK  # trials per vectorised pass: bounds working memory
 DRAWS_KEPT = 20_000  # thinned samples kept on the result for charts
@@ -134,10 +140,61 @@ def run_stages(
         lab_horizon_years=scn.lab.horizon_years if scn.lab is not None else None,
         point=point,
     )
+    sv = _serving(scn, rent, own, point=point)
     lb = lab.stage(scn.lab, scn.ownership, rent, own, fl, point=point)
-    upstream = StageResults(model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb)
+    upstream = StageResults(
+        model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, serving=sv
+    )
     v = views.stage(upstream.quantities(), fl, lb, scn.reference_points, point=point)
-    return StageResults(model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, views=v)
+    return StageResults(
+        model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, views=v, serving=sv
+    )
+
+
+def _serving(
+    scn: Scenario, rent: RentalResult, own: OwnedResult, *, point: bool
+) -> serving_stage.ServingResult:
+    """The serving stage, priced by the pricing stage. When the serving accelerator is the run's,
+    it takes the run's rental and owned $/GPU-h; otherwise the pricing stage runs once more for the
+    serving accelerator (rental: pricing.rental_usd_per_gpu_hour, else the catalog price)."""
+    sv = scn.serving
+    if sv is None:
+        return serving_stage.ServingResult()
+    cl = scn.cluster
+    acc_id = sv.accelerator or (cl.accelerator if cl is not None else None)
+    if acc_id is None:
+        raise ScenarioError(
+            "give the serving accelerator (or a cluster.accelerator)", field="serving.accelerator"
+        )
+    if cl is not None and cl.accelerator == acc_id and rent.rental_usd_per_gpu_hour is not None:
+        rent_rate = rent.rental_usd_per_gpu_hour
+        own_rate = own.owned_usd_per_gpu_hour
+        priced: tuple[Assumption, ...] = ()
+        warns: tuple[str, ...] = ()
+    else:
+        pseudo = Cluster(accelerator=acc_id, count=1)
+        no_run = RunResult(gpu_hours=1.0)  # one GPU-hour: the stages' rates, not a run's cost
+        r2 = rental.stage(scn.pricing, pseudo, scn.training, no_run, point=point)
+        idx, pool = owned.run_pool(scn.fleet, acc_id)
+        o2 = owned.stage(scn.ownership, scn.power, pseudo, no_run, pool=pool, pool_index=idx, point=point)
+        rent_rate, own_rate = r2.rental_usd_per_gpu_hour, o2.owned_usd_per_gpu_hour
+        priced = (*r2.assumptions, *o2.assumptions)
+        warns = (*r2.warnings, *o2.warnings)
+    if rent_rate is None:
+        raise ScenarioError(
+            f"no rental price for {acc_id} in the catalog; give one", field="pricing.rental_usd_per_gpu_hour"
+        )
+    res = serving_stage.stage(
+        sv,
+        scn.model,
+        get_accelerator(acc_id),
+        rental_usd_per_gpu_hour=rent_rate,
+        owned_usd_per_gpu_hour=own_rate,
+        point=point,
+    )
+    if priced or warns:
+        res = replace(res, assumptions=(*priced, *res.assumptions), warnings=(*warns, *res.warnings))
+    return res
 
 
 def merged_notes(stages: StageResults, scn: Scenario) -> tuple[list[Assumption], list[str]]:

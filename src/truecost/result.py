@@ -16,6 +16,7 @@ from .stages.model import ModelResult
 from .stages.perf.stage import PerfResult
 from .stages.pricing import OwnedResult, RentalResult
 from .stages.run import RunResult
+from .stages.serving import ServingResult
 from .stages.views import ViewsResult
 
 # Order in which results are shown: the chain's order, model to lab.
@@ -42,6 +43,18 @@ RESULT_ORDER = (
     "lab_total_cost_usd",
     "headline_cost_usd",
     "true_to_headline_ratio",
+    "serving_output_tokens_per_s_per_gpu",
+    "serving_input_tokens_per_s_per_gpu",
+    "serving_gpus",
+    "serving_cost_usd_per_day",
+    "serving_usd_per_m_output_tokens",
+    "serving_usd_per_m_input_tokens",
+    "serving_revenue_usd_per_day",
+    "serving_cost_profit_margin",
+    "serving_owned_cost_usd_per_day",
+    "serving_owned_usd_per_m_output_tokens",
+    "serving_owned_usd_per_m_input_tokens",
+    "serving_owned_cost_profit_margin",
 )
 
 
@@ -71,6 +84,7 @@ class StageResults:
     fleet: FleetResult = field(default_factory=FleetResult)
     lab: LabResult = field(default_factory=LabResult)
     views: ViewsResult = field(default_factory=ViewsResult)
+    serving: ServingResult = field(default_factory=ServingResult)
 
     def __iter__(self) -> Iterator[StageResult]:
         return iter(
@@ -84,6 +98,7 @@ class StageResults:
                 self.fleet,
                 self.lab,
                 self.views,
+                self.serving,
             )
         )
 
@@ -157,6 +172,8 @@ class StageResults:
             d["compute_cross_check"] = lab.compute_cross_check.to_dict()
         if self.views.reference_points:
             d["reference_points"] = [r.to_dict() for r in self.views.reference_points]
+        if self.serving.replica is not None or self.serving.serving_gpus is not None:
+            d["serving"] = self.serving.details()
         return d
 
 

@@ -83,6 +83,23 @@ class ServingResult(StageResult):
     daily_input_tokens: Any = extra("token")
     daily_output_tokens: Any = extra("token")
 
+    def details(self) -> dict[str, Any]:
+        """Layouts and explanatory values as plain data (the JSON `details.serving` object)."""
+
+        def layout(rep: Replica | None) -> dict[str, int] | None:
+            if rep is None:
+                return None
+            return {"gpus": rep.gpus, "tp": rep.tp, "ep": rep.ep, "dp": rep.attention_dp}
+
+        out: dict[str, Any] = {
+            "replica": layout(self.replica),
+            "prefill_replica": layout(self.prefill_replica),
+            "layout_searched": self.layout_searched,
+        }
+        for k, v in self.extras().items():
+            out[k] = float(np.median(np.asarray(v, dtype=float)))
+        return out
+
     def extras(self) -> dict[str, Any]:
         """The explanatory fields that are set, by name."""
         from dataclasses import fields as _fields
