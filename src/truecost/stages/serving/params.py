@@ -31,6 +31,12 @@ MEMORY_USABLE = Cited(
     "allocator slack; TensorRT-LLM's benchmark runs give the KV cache 95% of the memory left after "
     "weights and activations (" + TRTLLM_DOCS + ")",
 )
+MAX_SEQUENCES_PER_RANK = Cited(
+    2048,
+    "1",
+    "TensorRT-LLM build default max_batch_size = 2048 sequences per engine (trtllm-build / "
+    "BuildConfig default); a serving engine schedules at most this many sequences per attention rank",
+)
 COLLECTIVE_LATENCY_S = Cited(
     10e-6,
     "s",
@@ -70,6 +76,7 @@ class ServingParams:
     log_sd: float
     source: str
     memory_usable: float = MEMORY_USABLE.value
+    max_sequences_per_rank: float = MAX_SEQUENCES_PER_RANK.value
     collective_latency_s: float = COLLECTIVE_LATENCY_S.value
 
     def with_(self, **kw: Any) -> ServingParams:

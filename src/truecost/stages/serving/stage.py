@@ -16,6 +16,7 @@ from . import money
 from .layout import search
 from .params import (
     COLLECTIVE_LATENCY_S,
+    MAX_SEQUENCES_PER_RANK,
     MEMORY_USABLE,
     SCALE_OUT_FALLBACK,
     SCALE_UP_FALLBACK,
@@ -154,6 +155,7 @@ def _record_model(notes: Notes, params: ServingParams, acc: Accelerator, arch: A
     for name, c in (
         ("serving usable HBM share", MEMORY_USABLE),
         ("serving collective latency", COLLECTIVE_LATENCY_S),
+        ("serving batch limit per attention rank", MAX_SEQUENCES_PER_RANK),
     ):
         notes.assume(name, c.value, c.unit, c.source, accessed=c.accessed)
     if acc.scale_up_byte_per_s is None:

@@ -1,9 +1,10 @@
 """Sustained tokens per second per GPU of one replica layout, from the pieces in `memory` and
 `timing`.
 
-Batch: the sequences HBM holds after the weights, each reserving its full length (input +
-output, what a no-eviction scheduler such as TensorRT-LLM's default reserves), cut to the
-largest batch whose decode step meets `tpot_ms` when a target is given.
+Batch: the sequences HBM holds after the weights, each holding its mean KV length (a paged KV
+cache allocates blocks as tokens arrive, so at steady state a sequence holds the mean context),
+capped by the engine's batch limit per attention rank, and cut to the largest batch whose
+decode step meets `tpot_ms` when a target is given.
 
 Shared replica (continuous batching): a request costs its prefill plus `output` decode steps
 shared with the batch, so output/s = output / (prefill time + output x step / batch).
@@ -138,7 +139,9 @@ def rates(
     hw = hardware(acc, w.precision, w.kv_precision, params)
     cap = check_fits(arch, acc, replica, w.precision, params, field)
     kv_tok = kv_bytes_per_token(arch, w.kv_precision)
-    reserved = np.asarray(w.input_tokens, dtype=float) + np.asarray(w.output_tokens, dtype=float)
+    # Paged KV (vLLM's PagedAttention, TensorRT-LLM's paged cache) holds the tokens a sequence
+    # has so far: at steady state the mean context per sequence.
+    reserved = np.asarray(w.context_tokens, dtype=float)
     b_mem = max_sequences(cap, kv_tok, reserved, arch, replica)
     if np.any(np.asarray(b_mem) < 1):
         raise ScenarioError(
@@ -147,7 +150,8 @@ def rates(
             f"({float(np.max(reserved)) * kv_tok / GIGA:.2f} GB)",
             field=field,
         )
-    batch = b_mem
+    # The engine's scheduler caps the batch per attention rank, whatever the memory allows.
+    batch = np.minimum(b_mem, params.max_sequences_per_rank * replica.attention_dp)
     if w.tpot_s is not None:
         t1 = decode_step_time(arch, replica, 1.0, w.context_tokens, w.precision, w.kv_precision, hw, params)
         if np.any(np.asarray(t1) > w.tpot_s):
@@ -157,7 +161,7 @@ def rates(
                 f"({acc.id}, tp={replica.tp}, ep={replica.ep})",
                 field="serving.tpot_ms",
             )
-        batch = _batch_for_tpot(arch, replica, w, hw, params, b_mem)
+        batch = _batch_for_tpot(arch, replica, w, hw, params, batch)
     step = decode_step_time(arch, replica, batch, w.context_tokens, w.precision, w.kv_precision, hw, params)
     decode_rate_replica = batch / step  # output tokens per second
     p_rep = prefill_replica if prefill_replica is not None else replica
