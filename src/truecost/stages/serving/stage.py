@@ -75,6 +75,10 @@ class ServingResult(StageResult):
     predicted_output_tokens_per_s_per_node: Any = extra("token/s")
     predicted_input_tokens_per_s_per_node: Any = extra("token/s")
     predicted_interval_factor: float | None = extra("1")  # 90% interval: rate x/÷ this
+    predicted_output_tokens_per_s_per_gpu_p5: Any = extra("token/s")
+    predicted_output_tokens_per_s_per_gpu_p95: Any = extra("token/s")
+    predicted_input_tokens_per_s_per_gpu_p5: Any = extra("token/s")
+    predicted_input_tokens_per_s_per_gpu_p95: Any = extra("token/s")
     batch_sequences: Any = extra("1")
     batch_sequences_memory_limit: Any = extra("1")
     step_time_s: Any = extra("s")
@@ -357,6 +361,18 @@ def stage(
         else pred.output_tokens_per_s_per_gpu * gpn,
         predicted_input_tokens_per_s_per_node=None if pred is None else pred.input_tokens_per_s_per_gpu * gpn,
         predicted_interval_factor=None if pred is None else factor,
+        predicted_output_tokens_per_s_per_gpu_p5=None
+        if pred is None
+        else pred.output_tokens_per_s_per_gpu / factor,
+        predicted_output_tokens_per_s_per_gpu_p95=None
+        if pred is None
+        else pred.output_tokens_per_s_per_gpu * factor,
+        predicted_input_tokens_per_s_per_gpu_p5=None
+        if pred is None
+        else pred.input_tokens_per_s_per_gpu / factor,
+        predicted_input_tokens_per_s_per_gpu_p95=None
+        if pred is None
+        else pred.input_tokens_per_s_per_gpu * factor,
         batch_sequences=None if pred is None else pred.batch,
         batch_sequences_memory_limit=None if pred is None else pred.max_batch_memory,
         step_time_s=None if pred is None else pred.step_time_s,
