@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -10,6 +10,9 @@ from .. import defaults
 from ..state import ChainState
 from ..units import HOURS_PER_DAY, SECONDS_PER_HOUR, W_PER_KW
 from .flops import FLOP_CONVENTIONS, flops_per_token, macs_per_token
+
+if TYPE_CHECKING:
+    from .perf import StepSpec
 
 TOKENS_IMPLAUSIBLY_FEW = 1e6  # fewer tokens than this is almost surely a unit slip (14.8 vs 14.8e12)
 MFU_IMPLAUSIBLY_HIGH = 0.75  # above any published LLM training MFU (formulas.md; PaLM 46%, LaMDA 56%)
@@ -122,24 +125,25 @@ def default_global_batch(seq_len: int, count: float) -> int:
     return int(2 ** np.ceil(np.log2(need)))
 
 
-def step_model_args(scn: Any, global_batch: int) -> dict[str, Any]:
+def step_spec(scn: Any, global_batch: int) -> StepSpec:
     """What the step-time model (`perf.predict_step`, `perf.search_layouts`) takes from a scenario.
     The 6ND convention has no attention term to time, so the model counts Megatron FLOPs then."""
     from ..catalog import get_accelerator
+    from .perf import StepSpec
 
     tr, cl = scn.training, scn.cluster
-    return {
-        "arch": scn.model,
-        "accelerator": get_accelerator(cl.accelerator),
-        "n_gpus": int(round(float(cl.count))),
-        "seq_len": tr.seq_len,
-        "global_batch": global_batch,
-        "precision": tr.precision,
-        "network": cl.network,
-        "gpus_per_node": cl.gpus_per_node,
-        "flop_convention": tr.flop_convention if tr.flop_convention != "6nd" else "megatron",
-        "mfu_basis": cl.mfu_basis,
-    }
+    return StepSpec(
+        arch=scn.model,
+        accelerator=get_accelerator(cl.accelerator),
+        n_gpus=int(round(float(cl.count))),
+        seq_len=tr.seq_len,
+        global_batch=global_batch,
+        precision=tr.precision,
+        network=cl.network,
+        gpus_per_node=cl.gpus_per_node,
+        flop_convention=tr.flop_convention if tr.flop_convention != "6nd" else "megatron",
+        mfu_basis=cl.mfu_basis,
+    )
 
 
 def perf_stage(state: ChainState) -> None:
@@ -164,7 +168,7 @@ def perf_stage(state: ChainState) -> None:
                 "global_batch", gb, "sequences", DEFAULT_TOKENS_PER_STEP.source, "training.global_batch"
             )
         try:
-            pred = predict_step(parallelism=cl.parallelism, **step_model_args(scn, gb))
+            pred = predict_step(step_spec(scn, gb), cl.parallelism)
         except ValueError as exc:
             raise ScenarioError(str(exc), field="cluster.parallelism") from None
         state.cache["perf"] = pred

@@ -26,13 +26,13 @@ import numpy as np
 
 from ...architecture import Architecture
 from ...catalog.schema import Accelerator
-from ...scenario.cluster import RECOMPUTE_MODES, SCHEDULES, Network, Parallelism
+from ...scenario.cluster import RECOMPUTE_MODES, SCHEDULES, Parallelism
 from ...units import BYTE_PER_GB, gb_to_byte, gbit_per_s_to_byte_per_s
-from ..flops import FLOP_CONVENTIONS, flops_per_token
+from ..flops import flops_per_token
 from . import comm
 from .compute import PassCost
 from .layers import Hardware, head_forward, layer_forward, mtp_forward
-from .layout import InfeasibleLayoutError, StepPrediction
+from .layout import InfeasibleLayoutError, Layout, StepPrediction
 from .memory import (
     activation_byte_per_token,
     in_flight_micro_batches,
@@ -42,7 +42,6 @@ from .memory import (
     stage_params,
 )
 from .params import (
-    DEFAULT_STACK,
     OPTIMIZER_TRAFFIC_BYTE,
     OVERLAP_COMM_SM_FRACTION,
     PARAM_NAMES,
@@ -54,9 +53,9 @@ from .params import (
     get_stack,
     params_for,
 )
+from .spec import StepSpec
 
 Array = np.ndarray
-PRECISIONS = ("bf16", "fp16", "fp8", "tf32", "fp32")
 BREAKDOWN_KEYS = (
     "compute",
     "tp_comm",
@@ -108,35 +107,12 @@ def _assumption(name: str, value: Any, unit: str, source: str) -> dict[str, Any]
     return {"name": name, "value": value, "unit": unit, "source": source}
 
 
-def make_problem(
-    arch: Architecture,
-    accelerator: Accelerator,
-    n_gpus: int,
-    seq_len: int,
-    global_batch: int,
-    *,
-    precision: str = "bf16",
-    network: Network | None = None,
-    gpus_per_node: int | None = None,
-    flop_convention: str = "megatron",
-    mfu_basis: str = "bf16",
-    stack: str = DEFAULT_STACK,
-    perf_params: PerfParams | None = None,
-) -> Problem:
+def make_problem(spec: StepSpec) -> Problem:
     """Resolve defaults (network, node size, calibration) and record each as an assumption."""
-    for name, value in (("n_gpus", n_gpus), ("seq_len", seq_len), ("global_batch", global_batch)):
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision {precision!r} is unknown; expected one of {', '.join(PRECISIONS)}")
-    if flop_convention not in FLOP_CONVENTIONS:
-        raise ValueError(
-            f"flop_convention {flop_convention!r} is unknown; expected one of {', '.join(FLOP_CONVENTIONS)}"
-        )
-    accelerator.peak(mfu_basis)  # raises, naming the available precisions
-    network = network or Network()
-    sw = get_stack(stack)
-    pp_ = perf_params or params_for(accelerator)
+    arch, accelerator, network, gpus_per_node = spec.arch, spec.accelerator, spec.network, spec.gpus_per_node
+    precision, mfu_basis = spec.precision, spec.mfu_basis
+    sw = get_stack(spec.stack)
+    pp_ = spec.perf_params or params_for(accelerator)
     gpn = int(gpus_per_node or accelerator.gpus_per_node)
     assumptions: list[dict[str, Any]] = []
 
@@ -209,16 +185,16 @@ def make_problem(
     return Problem(
         arch=arch,
         accelerator=accelerator,
-        n_gpus=int(n_gpus),
-        seq_len=int(seq_len),
-        global_batch=int(global_batch),
+        n_gpus=spec.n_gpus,
+        seq_len=spec.seq_len,
+        global_batch=spec.global_batch,
         precision=precision,
         gpus_per_node=gpn,
         intra_byte_per_s=gb_to_byte(intra_gb) / 2.0,
         inter_node_byte_per_s=gbit_per_s_to_byte_per_s(inter_gbit),
         params=pp_,
         stack=sw,
-        flop_convention=flop_convention,
+        flop_convention=spec.flop_convention,
         mfu_basis=mfu_basis,
         hardware=hw,
         assumptions=tuple(assumptions),
@@ -511,55 +487,69 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
 
 
 # ---- single layouts -----------------------------------------------------------------------------
-def layout_errors(problem: Problem, p: Parallelism) -> list[str]:
+def layout_errors(problem: Problem, lay: Layout) -> list[str]:
     """Why a complete layout cannot run (empty when it can). Memory is checked separately."""
     arch = problem.arch
-    assert p.is_complete()
-    tp, pp, dp, ep, cp, mb = p.tp, p.pp, p.dp, p.ep, p.cp, p.micro_batch
-    v = p.virtual_stages
-    assert None not in (tp, pp, dp, ep, cp, mb, v)
+    tp, pp, dp, ep, cp, mb = lay.tp, lay.pp, lay.dp, lay.ep, lay.cp, lay.micro_batch
+    v = lay.virtual_stages
     errors = []
-    n = tp * pp * dp * cp  # type: ignore[operator]
+    n = tp * pp * dp * cp
     if n != problem.n_gpus:
         errors.append(f"tp*pp*dp*cp = {n} != cluster.count {problem.n_gpus}")
-    if problem.global_batch % (dp * mb):  # type: ignore[operator]
+    if problem.global_batch % (dp * mb):
         errors.append(
-            f"training.global_batch {problem.global_batch} is not a multiple of dp*micro_batch = {dp * mb}"  # type: ignore[operator]
+            f"training.global_batch {problem.global_batch} is not a multiple of dp*micro_batch = {dp * mb}"
         )
-    if arch.n_heads % tp:  # type: ignore[operator]
+    if arch.n_heads % tp:
         errors.append(f"parallelism.tp ({tp}) must divide model.n_heads ({arch.n_heads})")
-    if pp * v > arch.layers:  # type: ignore[operator]
-        errors.append(f"pp*virtual_stages = {pp * v} exceeds model.layers ({arch.layers})")  # type: ignore[operator]
-    if problem.seq_len % cp:  # type: ignore[operator]
+    if pp * v > arch.layers:
+        errors.append(f"pp*virtual_stages = {pp * v} exceeds model.layers ({arch.layers})")
+    if problem.seq_len % cp:
         errors.append(f"parallelism.cp ({cp}) must divide training.seq_len ({problem.seq_len})")
     if arch.moe is None and ep != 1:
         errors.append(f"parallelism.ep ({ep}) must be 1 for a dense model")
     if arch.moe is not None:
-        if arch.moe.experts % ep:  # type: ignore[operator]
+        if arch.moe.experts % ep:
             errors.append(f"parallelism.ep ({ep}) must divide model.moe.experts ({arch.moe.experts})")
-        if (dp * cp) % ep:  # type: ignore[operator]
-            errors.append(f"parallelism.ep ({ep}) must divide dp*cp ({dp * cp})")  # type: ignore[operator]
-    m = problem.global_batch // max(1, dp * mb)  # type: ignore[operator]
-    if p.schedule == "interleaved" and pp > 1 and m < pp:  # type: ignore[operator]
+        if (dp * cp) % ep:
+            errors.append(f"parallelism.ep ({ep}) must divide dp*cp ({dp * cp})")
+    m = problem.global_batch // max(1, dp * mb)
+    if lay.schedule == "interleaved" and pp > 1 and m < pp:
         errors.append(f"interleaved schedule needs at least pp ({pp}) micro-batches per step, got {m}")
-    if p.schedule == "dualpipe" and pp > 1 and (m < pp or m % 2):  # type: ignore[operator]
+    if lay.schedule == "dualpipe" and pp > 1 and (m < pp or m % 2):
         errors.append(f"dualpipe needs an even number of micro-batches >= pp ({pp}), got {m}")
-    if p.schedule == "interleaved" and v == 1 and pp > 1:  # type: ignore[operator]
+    if lay.schedule == "interleaved" and v == 1 and pp > 1:
         errors.append("interleaved schedule needs virtual_stages >= 2")
     return errors
 
 
-def layout_arrays(layouts: list[Parallelism]) -> dict[str, Array]:
-    """Complete Parallelism objects -> the arrays `evaluate` takes."""
+def layout_arrays(layouts: list[Layout]) -> dict[str, Array]:
+    """Complete layouts -> the arrays `evaluate` takes."""
     out: dict[str, Array] = {}
     for key in ("tp", "pp", "dp", "ep", "cp", "micro_batch", "virtual_stages", "zero"):
         out[key] = np.array([getattr(p, key) for p in layouts], dtype=float)
-    out["recompute"] = np.array([RECOMPUTE_MODES.index(p.recompute) for p in layouts], dtype=int)  # type: ignore[arg-type]
-    out["schedule"] = np.array([SCHEDULES.index(p.schedule) for p in layouts], dtype=int)  # type: ignore[arg-type]
+    out["recompute"] = np.array([RECOMPUTE_MODES.index(p.recompute) for p in layouts], dtype=int)
+    out["schedule"] = np.array([SCHEDULES.index(p.schedule) for p in layouts], dtype=int)
     return out
 
 
-def prediction_at(problem: Problem, result: dict[str, Array], layout: Parallelism, i: int) -> StepPrediction:
+def layout_at(arrays: dict[str, Array], i: int) -> Layout:
+    """The i-th layout of `evaluate`'s input arrays."""
+    return Layout(
+        tp=int(arrays["tp"][i]),
+        pp=int(arrays["pp"][i]),
+        dp=int(arrays["dp"][i]),
+        ep=int(arrays["ep"][i]),
+        cp=int(arrays["cp"][i]),
+        micro_batch=int(arrays["micro_batch"][i]),
+        recompute=RECOMPUTE_MODES[int(arrays["recompute"][i])],
+        schedule=SCHEDULES[int(arrays["schedule"][i])],
+        virtual_stages=int(arrays["virtual_stages"][i]),
+        zero=int(arrays["zero"][i]),
+    )
+
+
+def prediction_at(problem: Problem, result: dict[str, Array], layout: Layout, i: int) -> StepPrediction:
     """The i-th layout of an `evaluate` result as a StepPrediction."""
     memory = {k: float(result[f"memory.{k}"][i]) for k in MEMORY_KEYS}
     fits = bool(result["fits"][i])
@@ -603,66 +593,42 @@ def memory_message(problem: Problem, total_byte: float) -> str:
 
 
 def predict_step(
-    arch: Architecture,
-    accelerator: Accelerator,
-    n_gpus: int,
-    seq_len: int,
-    global_batch: int,
-    precision: str = "bf16",
-    parallelism: Parallelism | None = None,
-    network: Network | None = None,
-    gpus_per_node: int | None = None,
-    flop_convention: str = "megatron",
-    mfu_basis: str = "bf16",
+    spec: StepSpec,
+    parallelism: Parallelism | Layout | None = None,
     *,
-    stack: str = DEFAULT_STACK,
-    perf_params: PerfParams | None = None,
     allow_oom: bool = False,
 ) -> StepPrediction:
-    """Predict one optimizer step of `arch` on `n_gpus` accelerators.
+    """Predict one optimizer step of `spec` with the given parallel layout.
 
-    arch : the model. accelerator : catalog row (`truecost.catalog.get_accelerator`).
-    n_gpus : GPUs in the job. [1]   seq_len : tokens per sequence. [token]
-    global_batch : sequences per optimizer step. [sequence]
-    precision : GEMM precision (bf16 | fp16 | fp8 | tf32 | fp32).
-    parallelism : the layout; missing entries are chosen by `search_layouts` (fastest).
-    network : interconnect; missing entries from the catalog / a typical node (see assumptions).
-    flop_convention, mfu_basis : how MFU is counted (truecost.stages.flops) and against which peak.
-    stack : software stack (`params.STACKS`): what the framework overlaps and fuses.
-    perf_params : efficiency parameters; default the calibrated ones for the accelerator.
+    spec : the model, cluster, batch and MFU convention (`StepSpec`).
+    parallelism : the layout; a partial `Parallelism`'s missing entries are chosen by
+        `search_layouts` (fastest). None: search everything.
     allow_oom : return a prediction with fits=False instead of raising when memory overflows.
 
     Raises InfeasibleLayoutError naming the failed constraint.
-    """
-    problem = make_problem(
-        arch,
-        accelerator,
-        n_gpus,
-        seq_len,
-        global_batch,
-        precision=precision,
-        network=network,
-        gpus_per_node=gpus_per_node,
-        flop_convention=flop_convention,
-        mfu_basis=mfu_basis,
-        stack=stack,
-        perf_params=perf_params,
-    )
-    parallelism = parallelism or Parallelism()
-    if not parallelism.is_complete():
-        from .search import search_problem
 
-        best = search_problem(problem, fixed=parallelism, objective="time", top=1, include_oom=allow_oom)
-        return best[0]
-    errors = layout_errors(problem, parallelism)
+    >>> from truecost.catalog import get_accelerator, get_model
+    >>> spec = StepSpec(get_model("llama-3.1-405b").arch, get_accelerator("h100-sxm"), 16384, 8192, 2048)
+    >>> p = predict_step(spec, Parallelism(tp=8, pp=16, dp=128))
+    >>> 0.2 < p.mfu < 0.6
+    True
+    """
+    problem = make_problem(spec)
+    if isinstance(parallelism, Layout):
+        layout = parallelism
+    else:
+        parallelism = parallelism or Parallelism()
+        if not parallelism.is_complete():
+            from .search import search_problem
+
+            best = search_problem(problem, fixed=parallelism, objective="time", top=1, include_oom=allow_oom)
+            return best[0]
+        layout = Layout.from_parallelism(parallelism)
+    errors = layout_errors(problem, layout)
     if errors:
         raise InfeasibleLayoutError("; ".join(errors))
-    result = evaluate(problem, layout_arrays([parallelism]))
-    pred = prediction_at(problem, result, parallelism, 0)
+    result = evaluate(problem, layout_arrays([layout]))
+    pred = prediction_at(problem, result, layout, 0)
     if not pred.fits and not allow_oom:
-        raise InfeasibleLayoutError(f"layout {_layout_str(parallelism)} {pred.warnings[0]}")
+        raise InfeasibleLayoutError(f"layout {layout} {pred.warnings[0]}")
     return pred
-
-
-def _layout_str(p: Parallelism) -> str:
-    return ", ".join(f"{k}={v}" for k, v in p.model_dump().items())

@@ -25,11 +25,12 @@ import numpy as np
 
 from ...catalog import get_accelerator, get_model, get_run
 from ...scenario.cluster import Network, Parallelism
-from ...units import FLOP_PER_TFLOP
+from ...units import FLOP_PER_TFLOP, SECONDS_PER_HOUR
 from ..flops import flops_per_token, narayanan_flops_per_iteration
 from .datasets import VTRAIN_ACCELERATOR, gpt2_arch, megatron_rows, vtrain_rows
-from .layout import gpu_hours
+from .layout import StepPrediction
 from .params import GOODPUT_DEFAULT, PerfParams
+from .spec import StepSpec
 from .step import evaluate, make_problem, predict_step
 
 # vTrain's setup (README beside the data): Megatron-DeepSpeed, mixed precision (FP16), full
@@ -91,14 +92,16 @@ def vtrain_predictions(params: PerfParams | None = None) -> np.ndarray:
     for g, (h, a, layers, s, gb) in enumerate(shapes):
         idx = np.flatnonzero(inverse.ravel() == g)
         problem = make_problem(
-            gpt2_arch(int(h), int(a), int(layers)),
-            acc,
-            int(rows.gpus[idx].max()),
-            int(s),
-            int(gb),
-            precision=VTRAIN_PRECISION,
-            stack=VTRAIN_STACK,
-            perf_params=params,
+            StepSpec(
+                gpt2_arch(int(h), int(a), int(layers)),
+                acc,
+                int(rows.gpus[idx].max()),
+                int(s),
+                int(gb),
+                precision=VTRAIN_PRECISION,
+                stack=VTRAIN_STACK,
+                perf_params=params,
+            )
         )
         n = len(idx)
         layouts = {
@@ -149,17 +152,17 @@ def megatron_set(params: PerfParams | None = None) -> list[ValidationRow]:
             zero=0,
             schedule="interleaved" if r.pp > 1 else "1f1b",
         )
-        pred = predict_step(
+        spec = StepSpec(
             arch,
             acc,
             r.n_gpus,
             r.seq_len,
             r.global_batch,
             "fp16",
-            fixed,
             stack="megatron-2021",
             perf_params=params,
         )
+        pred = predict_step(spec, fixed)
         lay = pred.layout
         out.append(
             _row(
@@ -189,31 +192,31 @@ LLAMA3_TABLE4 = (
 
 
 def _deepseek(params: PerfParams | None) -> Any:
-    return predict_step(
+    spec = StepSpec(
         get_model("deepseek-v3").arch,
         get_accelerator("h800"),
         2048,
         4096,
         15360,
         "fp8",
-        DEEPSEEK_V3_LAYOUT,
         DEEPSEEK_V3_NETWORK,
         perf_params=params,
     )
+    return predict_step(spec, DEEPSEEK_V3_LAYOUT)
 
 
 def _llama405(params: PerfParams | None, n: int, fixed: Parallelism, seq: int, gb: int) -> Any:
-    return predict_step(
+    spec = StepSpec(
         get_model("llama-3.1-405b").arch,
         get_accelerator("h100-sxm"),
         n,
         seq,
         gb,
         "bf16",
-        fixed,
         flop_convention="megatron-noncausal",
         perf_params=params,
     )
+    return predict_step(spec, fixed)
 
 
 def _layout_note(p: Any) -> str:
@@ -251,13 +254,22 @@ def throughput_set(params: PerfParams | None = None) -> list[ValidationRow]:
     return out
 
 
+def _run_gpu_hours(
+    tokens: float, global_batch: int, seq_len: int, pred: StepPrediction, goodput: float
+) -> float:
+    """GPU-hours of `tokens` at a predicted step: steps x step time x GPUs / goodput, as the run
+    stage computes them (`truecost.stages.run.perf_stage`). [h]"""
+    steps = tokens / (global_batch * seq_len)
+    return steps * pred.step_time_s * pred.n_gpus / SECONDS_PER_HOUR / goodput
+
+
 def gpu_hours_set(params: PerfParams | None = None) -> list[ValidationRow]:
     out = []
     run = get_run("deepseek-v3-pretrain")
     ds = _deepseek(params)
     # The reported 2.664M = 180K GPU-h per trillion tokens x 14.8T: a throughput figure, so no
     # goodput loss is applied (goodput 1); batch-size warm-up is ignored.
-    pred = gpu_hours(run.tokens or 0.0, 15360, 4096, ds.step_time_s, 2048, 1.0)
+    pred = _run_gpu_hours(run.tokens or 0.0, 15360, 4096, ds, 1.0)
     out.append(
         _row(
             "DeepSeek-V3 pre-training, 14.8T tokens, 2048 H800",
@@ -271,7 +283,7 @@ def gpu_hours_set(params: PerfParams | None = None) -> list[ValidationRow]:
     run = get_run("llama-3.1-405b")
     n, fixed, seq, gb, _ = LLAMA3_TABLE4[1]
     p = _llama405(params, n, fixed, seq, gb)
-    pred = gpu_hours(run.tokens or 0.0, gb, seq, p.step_time_s, n, GOODPUT_DEFAULT)
+    pred = _run_gpu_hours(run.tokens or 0.0, gb, seq, p, GOODPUT_DEFAULT)
     out.append(
         _row(
             "Llama 3.1 405B, 15.6T tokens, 16,384 H100 (model card)",
