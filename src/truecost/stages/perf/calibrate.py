@@ -19,7 +19,13 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from .datasets import vtrain_rows
-from .params import _A100_MAMF, FITTED_A100, SUSTAINED_MAMF_FRACTION, PerfParams, calibrated_a100
+from .params import (
+    FITTED_A100,
+    SUSTAINED_MAMF_FRACTION,
+    PerfParams,
+    calibrated_a100,
+    reference_gemm_efficiency,
+)
 from .validation import mape, megatron_set, vtrain_predictions
 
 FIT_NAMES = (
@@ -91,7 +97,7 @@ def fit_sustained_fraction(
     with the smallest fit-row log error."""
     out = []
     for f in grid:
-        eff = _A100_MAMF[0] * f
+        eff = reference_gemm_efficiency().fraction * f
         values, _, err_held = fit({"gemm_efficiency": eff})
         params = replace(calibrated_a100(values), gemm_efficiency=eff)
         rows = megatron_set(params)
