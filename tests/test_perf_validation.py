@@ -7,10 +7,10 @@ from functools import cache
 import numpy as np
 import pytest
 
+from truecost.analysis.perf_validation import mape, summary, validation_sets
 from truecost.catalog.perf_tables import gemm_efficiency
 from truecost.stages.perf.datasets import vtrain_rows
 from truecost.stages.perf.params import A100_FIT, FITTED_A100, SUSTAINED_MAMF_FRACTION
-from truecost.stages.perf.validation import mape, summary, validation_sets
 
 
 @cache

@@ -24,7 +24,6 @@ from .params import (
 from .search import search_layouts
 from .spec import StepSpec
 from .step import predict_step
-from .validation import ValidationRow, validation_sets
 
 __all__ = [
     "GOODPUT_DEFAULT",
@@ -40,11 +39,9 @@ __all__ = [
     "SoftwareStack",
     "StepPrediction",
     "StepSpec",
-    "ValidationRow",
     "goodput_assumption",
     "goodput_default",
     "params_for",
     "predict_step",
     "search_layouts",
-    "validation_sets",
 ]
