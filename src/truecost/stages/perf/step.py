@@ -291,11 +291,6 @@ class PartCost:
     cp: Array
     flop: Array
 
-    @property
-    def exposed_s(self) -> Array:
-        """compute + exposed communication. [s]"""
-        return self.compute + self.tp + self.ep + self.cp
-
 
 def _passes(
     fwd: PassCost, overhead: float, recompute: Array, slow: Array, core_bwd: float
