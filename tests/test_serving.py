@@ -348,3 +348,27 @@ def test_validate_has_serving_set() -> None:
     s = validate_all()["sets"]["serving-throughput"]
     assert s["n"] == 15
     assert s["held_out_mape_pct"] < 20
+
+
+def test_lab_with_serving_shows_inference_share_beside_serving_cost() -> None:
+    """A lab scenario with a serving section: the lab's inference fleet share and the serving cost
+    over the same horizon side by side, with the gap explained."""
+    import truecost
+
+    raw = load_raw("deepseek-lab")
+    raw["serving"] = load_raw("deepseek-serving")["serving"]
+    r = truecost.estimate(raw)
+    side = r.details["serving_vs_lab"]
+    years = side["horizon_years"]
+    assert side["serving_rental_cost_usd_over_horizon"] == pytest.approx(87_072 * 365.25 * years)
+    assert side["lab_inference_fleet_share_usd"] > 0
+    assert "CapEx" in side["gap"]
+
+
+def test_reference_points_compare_predicted_rates() -> None:
+    import truecost
+
+    refs = {p["name"]: p for p in truecost.estimate("deepseek-serving").details["reference_points"]}
+    decode = refs["Day 6 decode throughput per node"]
+    assert decode["compare_to"] == "predicted_output_tokens_per_s_per_node"
+    assert decode["ours_over_reference"] == pytest.approx(1.0, abs=0.3)

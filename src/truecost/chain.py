@@ -145,7 +145,8 @@ def run_stages(
     upstream = StageResults(
         model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, serving=sv
     )
-    v = views.stage(upstream.quantities(), fl, lb, scn.reference_points, point=point)
+    # Reference points may also compare to the serving stage's predicted rates.
+    v = views.stage({**upstream.quantities(), **sv.comparable()}, fl, lb, scn.reference_points, point=point)
     return StageResults(
         model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, views=v, serving=sv
     )

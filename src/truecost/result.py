@@ -174,6 +174,8 @@ class StageResults:
             d["reference_points"] = [r.to_dict() for r in self.views.reference_points]
         if self.serving.replica is not None or self.serving.serving_gpus is not None:
             d["serving"] = self.serving.details()
+        if self.views.serving_vs_lab is not None:
+            d["serving_vs_lab"] = dict(self.views.serving_vs_lab)
         return d
 
 

@@ -105,6 +105,16 @@ class ServingResult(StageResult):
             out[k] = float(np.median(np.asarray(v, dtype=float)))
         return out
 
+    def comparable(self) -> dict[str, Any]:
+        """Predicted rates a reference point may compare to (`compare_to: predicted_...`)."""
+        keys = (
+            "predicted_output_tokens_per_s_per_gpu",
+            "predicted_input_tokens_per_s_per_gpu",
+            "predicted_output_tokens_per_s_per_node",
+            "predicted_input_tokens_per_s_per_node",
+        )
+        return {k: v for k in keys if (v := getattr(self, k)) is not None}
+
     def extras(self) -> dict[str, Any]:
         """The explanatory fields that are set, by name."""
         from dataclasses import fields as _fields
