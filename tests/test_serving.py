@@ -372,3 +372,19 @@ def test_reference_points_compare_predicted_rates() -> None:
     decode = refs["Day 6 decode throughput per node"]
     assert decode["compare_to"] == "predicted_output_tokens_per_s_per_node"
     assert decode["ours_over_reference"] == pytest.approx(1.0, abs=0.3)
+
+
+def test_monte_carlo_carries_the_calibrated_throughput_interval() -> None:
+    """With samples, a predicted rate spreads by the LOO 90% interval; measured rates do not."""
+    import truecost
+
+    raw = load_raw("deepseek-serving")
+    raw["serving"].pop("output_tokens_per_s_per_gpu")
+    raw["serving"].pop("input_tokens_per_s_per_gpu")
+    r = truecost.estimate(raw, samples=4000, seed=3)
+    rate = r.results["serving_output_tokens_per_s_per_gpu"]
+    factor = np.exp(Z90 * fitted().log_sd)
+    assert rate["p95"] / rate["p50"] == pytest.approx(factor, rel=0.05)
+    assert rate["p50"] / rate["p5"] == pytest.approx(factor, rel=0.05)
+    fixed = truecost.estimate("deepseek-serving", samples=1000, seed=3).results["serving_cost_usd_per_day"]
+    assert fixed["p5"] == fixed["p95"] == pytest.approx(87_072.0)

@@ -198,6 +198,28 @@ def _serving(
     return res
 
 
+THROUGHPUT_FACTOR: Path_ = ("serving", "throughput_factor")
+
+
+def _with_throughput_uncertainty(prep: Prepared) -> Prepared:
+    """A predicted serving rate carries its calibrated uncertainty into the trials: unless the
+    scenario gives one, `serving.throughput_factor` is drawn lognormal with the 90% interval the
+    calibration's leave-one-out errors earn (x/÷ exp(1.645 x RMS log error))."""
+    sv = prep.scenario.serving
+    if sv is None or prep.scenario.model is None or THROUGHPUT_FACTOR in prep.dists:
+        return prep
+    if sv.output_tokens_per_s_per_gpu is not None and (
+        sv.input_tokens_per_s_per_gpu is not None or sv.prefill_replica is None
+    ):
+        return prep  # measured rates: nothing predicted
+    from .stages.serving.params import fitted
+    from .uncertainty import parse_distribution
+
+    f = float(np.exp(1.6448536269514722 * fitted().log_sd))
+    d = parse_distribution({"dist": "lognormal", "p5": 1 / f, "p95": f}, THROUGHPUT_FACTOR)
+    return replace(prep, dists={**prep.dists, THROUGHPUT_FACTOR: d})
+
+
 def merged_notes(stages: StageResults, scn: Scenario) -> tuple[list[Assumption], list[str]]:
     """The assumptions (first stage to record a name wins; a scenario input names its
     `input_sources` entry) and warnings (once each) of every stage, in chain order."""
@@ -239,6 +261,8 @@ def estimate(
     if samples is not None and (not isinstance(samples, int | np.integer) or samples < 2):
         raise ScenarioError(f"expected an integer >= 2, got {samples!r}", field="samples")
     prep = prepare(source)
+    if samples is not None:
+        prep = _with_throughput_uncertainty(prep)
     stages = run_stages(prep.scenario)
     quantities = stages.quantities()
     formulas = stages.formulas()
@@ -246,7 +270,10 @@ def estimate(
     assumptions, warnings = merged_notes(stages, prep.scenario)
     for p, d in prep.dists.items():
         name = path_str(p)
-        spec = _leaf(prep.raw, p)
+        try:
+            spec = _leaf(prep.raw, p)
+        except (KeyError, IndexError, TypeError):  # a distribution the chain added itself
+            spec = None
         why = f" ({spec['source']})" if isinstance(spec, Mapping) and spec.get("source") else ""
         assumptions = [
             replace(a, source=f"{a.source}; uncertain: {d.describe()}{why}") if a.field == name else a

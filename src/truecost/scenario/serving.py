@@ -74,6 +74,11 @@ class Serving(Frozen):
     input_tokens_per_s_per_gpu: PosFloat | None = Field(
         None, description="measured prefill rate, cache hits counted; skips the throughput model [token/s]"
     )
+    throughput_factor: PosFloat = Field(
+        1.0,
+        description="multiplier on the predicted rates (not on measured ones); in Monte Carlo runs the "
+        "chain draws it from the calibration's leave-one-out errors unless it is given",
+    )
     daily_input_tokens: PosFloat | None = Field(None, description="input tokens served per day [token]")
     daily_output_tokens: PosFloat | None = Field(None, description="output tokens served per day [token]")
     price_usd_per_m_tokens: TokenPrices | None = Field(None, description="list prices for the revenue")

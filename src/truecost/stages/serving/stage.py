@@ -241,6 +241,14 @@ def stage(
             )
         pred = rates(arch, accelerator, replica, w, params, prefill_replica=serving.prefill_replica)
         _record_model(notes, params, accelerator, arch)
+        notes.assume(
+            "serving.throughput_factor",
+            serving.throughput_factor,
+            "1",
+            "multiplier on the predicted rates; in Monte Carlo runs drawn from the calibration's "
+            "leave-one-out errors unless given",
+            "serving.throughput_factor",
+        )
 
     out_rate = serving.output_tokens_per_s_per_gpu
     in_rate = serving.input_tokens_per_s_per_gpu
@@ -253,7 +261,7 @@ def stage(
             "serving.output_tokens_per_s_per_gpu",
         )
     elif pred is not None:
-        out_rate = pred.output_tokens_per_s_per_gpu
+        out_rate = pred.output_tokens_per_s_per_gpu * serving.throughput_factor
     else:
         raise ScenarioError(
             "give a model (to predict the throughput) or serving.output_tokens_per_s_per_gpu",
@@ -268,7 +276,7 @@ def stage(
             "serving.input_tokens_per_s_per_gpu",
         )
     elif pred is not None:
-        in_rate = pred.input_tokens_per_s_per_gpu
+        in_rate = pred.input_tokens_per_s_per_gpu * serving.throughput_factor
     elif not disagg:
         in_rate = out_rate * serving.input_tokens / serving.output_tokens
     # Time shares: a shared replica spends part of its time on prefill; disaggregated pools
