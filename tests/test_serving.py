@@ -388,3 +388,12 @@ def test_monte_carlo_carries_the_calibrated_throughput_interval() -> None:
     assert rate["p50"] / rate["p5"] == pytest.approx(factor, rel=0.05)
     fixed = truecost.estimate("deepseek-serving", samples=1000, seed=3).results["serving_cost_usd_per_day"]
     assert fixed["p5"] == fixed["p95"] == pytest.approx(87_072.0)
+
+
+def test_serving_curve_cost_falls_as_the_target_loosens() -> None:
+    from truecost.analysis.serving_curve import serving_curve
+
+    pts = serving_curve("deepseek-serving", [5.0, 25.0, 47.6, 80.0, None])
+    assert "error" in pts[0] and "tpot_ms" in pts[0]["error"]
+    costs = [p["usd_per_m_output_tokens"] for p in pts[1:]]
+    assert costs == sorted(costs, reverse=True)
