@@ -197,12 +197,13 @@ def test_day6_predicted_decode_rate_within_30_percent(day6: ServingResult) -> No
 
 def test_day6_predicted_prefill_rate_gap_is_known(day6: ServingResult) -> None:
     """Predicted prefill for EP32 vs 73.7k input tokens/s per node (cache hits counted): the model
-    reads about 1.7x higher, outside 30%. It is a sustained capacity at the calibrated compute
-    fraction; DeepSeek's figure is a daily average of prefill nodes sized for peak load, and the
-    model leaves out the KV transfer to decode nodes, loading cache hits from disk and chunked
-    scheduling. This test pins the gap so a change to it is seen."""
+    reads about 1.34x higher, just outside 30%. The prediction is bound by the EP32 all-to-all over
+    InfiniBand, counted per expert copy; it is a sustained capacity, while DeepSeek's figure is a
+    daily average of prefill nodes sized for peak load, and the model leaves out the KV transfer to
+    decode nodes, loading cache hits from disk and chunked scheduling. This test pins the gap so a
+    change to it is seen."""
     ratio = float(day6.predicted_input_tokens_per_s_per_node) / 73_700
-    assert 1.3 < ratio < 2.0
+    assert 1.2 < ratio < 1.5
 
 
 # ---- calibration --------------------------------------------------------------------------------
@@ -223,8 +224,9 @@ def test_shipped_calibration_is_the_refit() -> None:
 def test_leave_one_out_errors(loo: list[Any]) -> None:
     """Each TensorRT-LLM perf-overview row predicted by a fit on the others."""
     s = summary(loo)
-    assert s["mean_abs_error"] < 0.20
-    assert s["median_abs_error"] < 0.15
+    assert s["mean_abs_error"] < 0.12
+    assert s["median_abs_error"] < 0.12
+    assert s["max_abs_error"] < 0.25
     assert s["log_sd"] == pytest.approx(serving_calibration()["leave_one_out"]["log_sd"], abs=2e-3)
 
 

@@ -20,6 +20,9 @@ TRTLLM_DOCS = "NVIDIA TensorRT-LLM docs, perf-overview.md (kv_cache_free_gpu_mem
 # Bytes per stored value. NVFP4 packs 16 four-bit values with one FP8 (E4M3) scale: 4.5 bits
 # (NVIDIA, "Introducing NVFP4 for Efficient and Accurate Low-Precision Inference", 2025).
 BYTES_PER_VALUE: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp4": 4.5 / 8}
+# Catalog scale-up figures are both directions added (NVLink 4: 900 GB/s = 450 each way), as the
+# perf stage reads them; a collective moves data one way at a time.
+SCALE_UP_DIRECTIONS = 2.0
 # The activation precision of the MoE combine and of TP all-reduces (DeepSeek Day 6: "the MoE
 # combine uses BF16"); the dispatch goes at the matmul precision when that is fp8 (fp4 -> fp8).
 ACTIVATION_BYTES = 2.0
@@ -44,10 +47,10 @@ COLLECTIVE_LATENCY_S = Cited(
     "latency is of order 10 us on NVLink)",
 )
 SCALE_UP_FALLBACK = Cited(
-    448e9,
+    896e9,
     "byte/s",
-    ASSUMED + ": scale-up bandwidth per GPU when the catalog has none (AMD MI300X: 7 Infinity Fabric "
-    "links x 64 GB/s per direction)",
+    ASSUMED + ": scale-up bandwidth per GPU, both directions, when the catalog has none (AMD MI300X: 7 "
+    "Infinity Fabric links x 64 GB/s each way)",
 )
 SCALE_OUT_FALLBACK = Cited(
     50e9,

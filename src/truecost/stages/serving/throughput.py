@@ -24,6 +24,7 @@ from ...catalog import Accelerator
 from ...errors import ScenarioError
 from ...scenario.serving import Replica
 from ...units import GIGA
+from ..perf.params import COMM_EFFICIENCY
 from .memory import (
     kv_bytes_per_token,
     kv_capacity_bytes_per_gpu,
@@ -31,7 +32,7 @@ from .memory import (
     usable_bytes_per_gpu,
     weight_bytes_per_gpu,
 )
-from .params import SCALE_OUT_FALLBACK, SCALE_UP_FALLBACK, ServingParams
+from .params import SCALE_OUT_FALLBACK, SCALE_UP_DIRECTIONS, SCALE_UP_FALLBACK, ServingParams
 from .timing import Hardware, decode_step_time, prefill_time_per_token
 
 MS_PER_S = 1e3
@@ -60,15 +61,18 @@ def hardware(acc: Accelerator, precision: str, kv_precision: str, params: Servin
     """The accelerator's sustained rates the serving model uses (fallbacks for missing links).
 
     The attention core runs at the KV precision when the accelerator has a peak for it (FP8
-    attention kernels), else at 16-bit.
+    attention kernels), else at 16-bit. Links: one direction of the scale-up link and the NIC, at
+    the perf stage's cited collective efficiency (NCCL bus bandwidth / link bandwidth).
     """
     attn = kv_precision if kv_precision in acc.peak_flop_per_s else "bf16"
     return Hardware(
         peak_flop_per_s=acc.peak(precision) * params.compute(precision),
         attention_flop_per_s=acc.peak(attn) * params.compute(attn),
         hbm_byte_per_s=acc.hbm_bandwidth_byte_per_s,
-        scale_up_byte_per_s=acc.scale_up_byte_per_s or SCALE_UP_FALLBACK.value,
-        scale_out_byte_per_s=acc.scale_out_byte_per_s or SCALE_OUT_FALLBACK.value,
+        scale_up_byte_per_s=(acc.scale_up_byte_per_s or SCALE_UP_FALLBACK.value)
+        / SCALE_UP_DIRECTIONS
+        * COMM_EFFICIENCY,
+        scale_out_byte_per_s=(acc.scale_out_byte_per_s or SCALE_OUT_FALLBACK.value) * COMM_EFFICIENCY,
         gpus_per_node=acc.gpus_per_node,
     )
 

@@ -46,8 +46,8 @@ class Hardware:
     peak_flop_per_s: float  # sustained matmul rate: dense peak x compute efficiency at the precision
     attention_flop_per_s: float  # the same at the KV / attention-core precision
     hbm_byte_per_s: float
-    scale_up_byte_per_s: float
-    scale_out_byte_per_s: float
+    scale_up_byte_per_s: float  # achieved, one direction
+    scale_out_byte_per_s: float  # achieved, one direction
     gpus_per_node: int
 
 
