@@ -399,3 +399,18 @@ def test_serving_curve_cost_falls_as_the_target_loosens() -> None:
     assert "error" in pts[0] and "tpot_ms" in pts[0]["error"]
     costs = [p["usd_per_m_output_tokens"] for p in pts[1:]]
     assert costs == sorted(costs, reverse=True)
+
+
+def test_day6_margin_at_v3_prices_and_paid_share() -> None:
+    """The preset's notes: the same traffic at V3 list prices (0.07 / 0.27 / 1.10 $/M, DeepSeek API
+    pricing page) and the paid share at which the margin is zero."""
+    from truecost.stages.serving.money import cost_profit_margin, revenue_usd_per_day
+
+    v3 = revenue_usd_per_day(608e9, 168e9, 0.563, 0.27, 1.10, 0.07)
+    r1 = revenue_usd_per_day(608e9, 168e9, 0.563, 0.55, 2.19, 0.14)
+    assert v3 == pytest.approx(280_499, abs=1)
+    assert cost_profit_margin(v3, 87_072) == pytest.approx(2.22, abs=0.005)
+    assert 87_072 / r1 == pytest.approx(0.155, abs=0.0005)
+    assert 87_072 / v3 == pytest.approx(0.310, abs=0.0005)
+    notes = " ".join(load_raw("deepseek-serving")["notes"])
+    assert "$280,499" in notes and "222%" in notes and "15.5%" in notes and "31.0%" in notes
