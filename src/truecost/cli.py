@@ -166,6 +166,11 @@ def validate(json_out: JsonOpt = False) -> None:
 
     for name, block in report["sets"].items():
         print_renderable(validation_table(name, block))
+        if "coverage_90" in block:
+            print(
+                f"{name}: leave-one-out median GPU-hour error {block['median_abs_error_pct']:.1f}%, "
+                f"90% interval coverage {block['coverage_90']:.0%} of {block['n']} runs"
+            )
 
 
 @app.command()

@@ -71,6 +71,9 @@ def goodput_at_scale(count: Any) -> Any:
 
 # ---- the practitioner's layout -----------------------------------------------------------------
 DEGREES = ("tp", "pp", "dp", "ep", "cp")
+# Context parallelism is for long sequences: Llama 3 trains 8K sequences with cp 1 and turns it on
+# (cp 16) only for the 128K long-context stage (Llama 3 paper Table 4).
+CP_MIN_SEQ_LEN = 32768
 
 
 def layout_given(p: Parallelism) -> bool:
@@ -85,9 +88,11 @@ def practitioner_prediction(
 
     Conventional: the stack's recomputation mode (full recomputation if nothing fits with it),
     its pipeline schedules (DualPipe only for MoE models: it exists to hide expert all-to-all),
-    ZeRO up to the stack's stage. Returns the prediction and a sentence saying what was chosen.
+    ZeRO up to the stack's stage, no context parallelism below `CP_MIN_SEQ_LEN` tokens. Returns the prediction and a sentence saying what was chosen.
     """
     moe = problem.arch.moe is not None
+    if fixed.cp is None and problem.seq_len < CP_MIN_SEQ_LEN:
+        fixed = fixed.model_copy(update={"cp": 1})
     schedules = [fixed.schedule] if fixed.schedule else [s for s in entry.schedules if s != "dualpipe" or moe]
     zeros = [fixed.zero] if fixed.zero is not None else list(range(entry.max_zero + 1))
     modes = [fixed.recompute] if fixed.recompute else list(dict.fromkeys([entry.recompute, "full"]))
