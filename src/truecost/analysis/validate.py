@@ -54,7 +54,7 @@ def flops_rows() -> list[dict[str, Any]]:
 def realized_rows() -> dict[str, Any]:
     """Leave-one-out on the published runs: each run's GPU-hours predicted by the realized layer
     fitted on the other runs, with its 90% interval; summary: median error and coverage."""
-    from ..stages.perf.calibrate_realized import loo, summary
+    from .calibrate_realized import loo, summary
 
     rows = loo()
     out = [
@@ -91,7 +91,7 @@ def validate_all() -> dict[str, Any]:
     sets: dict[str, Any] = {}
     rows = flops_rows()
     sets["training-flops"] = {"rows": rows, "n": len(rows), "mape_pct": _mape([r["error_pct"] for r in rows])}
-    from ..stages.perf import validation_sets
+    from .perf_validation import validation_sets
 
     for name, vrows in validation_sets().items():
         as_dicts = [r.to_dict() for r in vrows]

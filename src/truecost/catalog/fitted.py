@@ -1,5 +1,5 @@
 """Fitted parameters of the realized-efficiency layer (`data/realized_efficiency.csv`), written by
-`python -m truecost.stages.perf.calibrate_realized --write` and read by the perf stage. Each row
+`python -m truecost.analysis.calibrate_realized --write` and read by the perf stage. Each row
 names the data it was fitted on; a test refits them and compares.
 
 >>> 0.5 < realized_parameter("realized_efficiency").value <= 1.0

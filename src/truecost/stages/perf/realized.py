@@ -13,7 +13,7 @@ A run whose layout is not given realizes less, for three reasons, each a separat
 3. **Realized efficiency** `realized_efficiency` = realized / ideal steady-state throughput at
    that layout: kernels below benchmark speed on production shapes, stragglers, data-loader and
    host stalls, batch-size warm-up, evaluation during training. One number, fitted on published
-   runs by `calibrate_realized` (leave-one-out), with a lognormal interval from the LOO residuals.
+   runs by `truecost.analysis.calibrate_realized` (leave-one-out), with a lognormal interval from the LOO residuals.
    When the scenario pins the layout (any parallel degree given) the run is taken as measured:
    the physics stands (factor 1), its interval from the published steady-state step times.
 

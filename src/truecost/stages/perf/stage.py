@@ -7,7 +7,7 @@ with an uncertain count predict per drawn count; the realized efficiency is an u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -18,11 +18,12 @@ from ...catalog.stacks import StackEntry, default_stack, stack, stack_reason
 from ...defaults import Cited
 from ...errors import ScenarioError
 from ...scenario.base import decimal_year
-from ...scenario.cluster import Cluster, Parallelism
+from ...scenario.cluster import Cluster
 from ...scenario.training import Training
 from ..base import Notes, StageResult, quantity
-from .layout import InfeasibleLayoutError, StepPrediction
+from .layout import InfeasibleLayoutError, Layout, StepPrediction
 from .realized import Realized, layout_given, practitioner_prediction, realized_efficiency
+from .spec import StepSpec
 from .step import make_problem, predict_step
 
 # Llama 2 (Touvron et al. 2023, sec. 2.2): "global batch-size of 4M tokens".
@@ -43,23 +44,21 @@ def default_global_batch(seq_len: int, count: float) -> int:
     return int(2 ** np.ceil(np.log2(need)))
 
 
-def step_model_args(
-    training: Training, cluster: Cluster, arch: Architecture, global_batch: int
-) -> dict[str, Any]:
+def step_spec(training: Training, cluster: Cluster, arch: Architecture, global_batch: int) -> StepSpec:
     """What the step-time model (`predict_step`, `search_layouts`) takes from a scenario.
     The 6ND convention has no attention term to time, so the model counts Megatron FLOPs then."""
-    return {
-        "arch": arch,
-        "accelerator": get_accelerator(cluster.accelerator),
-        "n_gpus": int(round(float(cluster.count or 0))),
-        "seq_len": training.seq_len,
-        "global_batch": global_batch,
-        "precision": training.precision,
-        "network": cluster.network,
-        "gpus_per_node": cluster.gpus_per_node,
-        "flop_convention": training.flop_convention if training.flop_convention != "6nd" else "megatron",
-        "mfu_basis": cluster.mfu_basis,
-    }
+    return StepSpec(
+        arch=arch,
+        accelerator=get_accelerator(cluster.accelerator),
+        n_gpus=int(round(float(cluster.count or 0))),
+        seq_len=training.seq_len,
+        global_batch=global_batch,
+        precision=training.precision,
+        network=cluster.network,
+        gpus_per_node=cluster.gpus_per_node,
+        flop_convention=training.flop_convention if training.flop_convention != "6nd" else "megatron",
+        mfu_basis=cluster.mfu_basis,
+    )
 
 
 @dataclass(frozen=True)
@@ -93,23 +92,13 @@ def ideal_step(training: Training, cluster: Cluster, arch: Architecture, count: 
     searched, fastest), or at the practitioner's conventional layout when no degree is given."""
     entry, _ = run_stack(training, cluster)
     gb = training.global_batch or default_global_batch(training.seq_len, float(count))
-    args = step_model_args(training, cluster, arch, gb)
-    args["n_gpus"] = int(count)
+    spec = replace(step_spec(training, cluster, arch, gb), n_gpus=int(count), stack=entry.name)
     fixed = cluster.parallelism
     if layout_given(fixed):
-        pred = predict_step(parallelism=fixed, stack=entry.name, **args)
+        pred = predict_step(spec, fixed)
         note = "layout given: the entries not given are the fastest the search finds"
     else:
-        problem = make_problem(
-            args.pop("arch"),
-            args.pop("accelerator"),
-            args.pop("n_gpus"),
-            args.pop("seq_len"),
-            args.pop("global_batch"),
-            stack=entry.name,
-            **args,
-        )
-        pred, note = practitioner_prediction(problem, fixed, entry)
+        pred, note = practitioner_prediction(make_problem(spec), fixed, entry)
     return Ideal(pred, gb, training.seq_len, note)
 
 
@@ -301,7 +290,7 @@ def stage(
     )
 
 
-def _layout_text(p: Parallelism) -> str:
+def _layout_text(p: Layout) -> str:
     v = f"/v{p.virtual_stages}" if p.schedule == "interleaved" else ""
     return (
         f"tp {p.tp}, pp {p.pp}, dp {p.dp}, ep {p.ep}, cp {p.cp}, micro-batch {p.micro_batch}, "

@@ -1,7 +1,7 @@
 """Fit the realized-efficiency layer on published runs, with leave-one-out errors and coverage.
 
-    python -m truecost.stages.perf.calibrate_realized          # print the fit and LOO table
-    python -m truecost.stages.perf.calibrate_realized --write  # also write catalog/data/realized_efficiency.csv
+    python -m truecost.analysis.calibrate_realized          # print the fit and LOO table
+    python -m truecost.analysis.calibrate_realized --write  # also write catalog/data/realized_efficiency.csv
 
 Data: the runs of `catalog/data/validation/realized_runs.csv` (published GPU-hours from
 training_runs.csv, with the GPU count, batch, precision, start date and whether the hours are a
@@ -34,12 +34,12 @@ from importlib import resources
 import numpy as np
 from scipy import stats
 
-from ...catalog import get_model, get_run
-from ...catalog.fitted import REALIZED_COLUMNS, realized_path
-from ...scenario.cluster import Cluster
-from ...scenario.training import Training
-from .realized import goodput_at_scale
-from .stage import ideal_step
+from ..catalog import get_model, get_run
+from ..catalog.fitted import REALIZED_COLUMNS, realized_path
+from ..scenario.cluster import Cluster
+from ..scenario.training import Training
+from ..stages.perf.realized import goodput_at_scale
+from ..stages.perf.stage import ideal_step
 
 RUNS_FILE = "realized_runs.csv"
 ACCESSED = "2026-12-01"
@@ -154,7 +154,7 @@ def loo(cases: tuple[RunCase, ...] | None = None) -> list[LooRow]:
 
 def given_layout_residuals() -> np.ndarray:
     """log(ideal / measured throughput) of the physics at measured layouts, out of sample."""
-    from .validation import megatron_set, throughput_set
+    from .perf_validation import megatron_set, throughput_set
 
     rows = [r for r in megatron_set() if r.in_fit is False] + throughput_set()
     return np.array([math.log(r.predicted / r.measured) for r in rows])  # step ratio = 1 / eta
@@ -186,7 +186,7 @@ def fitted_parameters() -> list[dict[str, object]]:
         f"the physics' out-of-sample log step-time residuals at measured layouts ({len(g)}: held-out rows of "
         "Narayanan et al. 2021 Table 1, DeepSeek-V3 ISCA'25 Table 4, Llama 3 Table 4), rms x t(0.95, n-1)"
     )
-    src = f"fitted by truecost.stages.perf.calibrate_realized on {on}"
+    src = f"fitted by truecost.analysis.calibrate_realized on {on}"
     return [
         {
             "parameter": "realized_efficiency",
