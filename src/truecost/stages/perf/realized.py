@@ -86,9 +86,11 @@ def practitioner_prediction(
 ) -> tuple[StepPrediction, str]:
     """The fastest *conventional* layout of the stack's era (entries set in `fixed` are kept).
 
-    Conventional: the stack's recomputation mode (full recomputation if nothing fits with it),
-    its pipeline schedules (DualPipe only for MoE models: it exists to hide expert all-to-all),
-    ZeRO up to the stack's stage, no context parallelism below `CP_MIN_SEQ_LEN` tokens. Returns the prediction and a sentence saying what was chosen.
+    Conventional: the stack's recomputation mode or full recomputation (a memory-for-time trade
+    practitioners tune: DeepSeek-V3's DualPipe fits only with it), its pipeline schedules
+    (DualPipe only for MoE models: it exists to hide the expert all-to-all), ZeRO up to the
+    stack's stage, no context parallelism below `CP_MIN_SEQ_LEN` tokens. Returns the prediction
+    and a sentence saying what was chosen.
     """
     moe = problem.arch.moe is not None
     if fixed.cp is None and problem.seq_len < CP_MIN_SEQ_LEN:
@@ -96,8 +98,8 @@ def practitioner_prediction(
     schedules = [fixed.schedule] if fixed.schedule else [s for s in entry.schedules if s != "dualpipe" or moe]
     zeros = [fixed.zero] if fixed.zero is not None else list(range(entry.max_zero + 1))
     modes = [fixed.recompute] if fixed.recompute else list(dict.fromkeys([entry.recompute, "full"]))
+    best: StepPrediction | None = None
     for rec in modes:
-        best: StepPrediction | None = None
         for sch in schedules:
             for z in zeros:
                 try:
@@ -107,14 +109,14 @@ def practitioner_prediction(
                     continue
                 if best is None or p.step_time_s < best.step_time_s:
                     best = p
-        if best is not None:
-            why = (
-                f"fastest conventional layout of {entry.name} ({rec} recomputation, schedules "
-                f"{'/'.join(schedules)}, ZeRO <= {max(zeros)}): tp {best.layout.tp}, pp {best.layout.pp}, "
-                f"dp {best.layout.dp}, ep {best.layout.ep}, cp {best.layout.cp}, micro-batch "
-                f"{best.layout.micro_batch}, {best.layout.schedule}, ZeRO {best.layout.zero}"
-            )
-            return best, why
+    if best is not None:
+        why = (
+            f"fastest conventional layout of {entry.name} ({' or '.join(modes)} recomputation, schedules "
+            f"{'/'.join(schedules)}, ZeRO <= {max(zeros)}"
+            + (", no context parallelism below 32K tokens" if problem.seq_len < CP_MIN_SEQ_LEN else "")
+            + ")"
+        )
+        return best, why
     best = search_problem(problem, fixed=fixed, objective="time", top=1)[0]
     return best, f"no conventional {entry.name} layout fits: the fastest feasible layout instead"
 

@@ -88,33 +88,37 @@ def run_stack(training: Training, cluster: Cluster) -> tuple[StackEntry, str]:
 
 
 def ideal_step(training: Training, cluster: Cluster, arch: Architecture, count: int) -> Ideal:
-    """The ideal step on `count` GPUs: the physics at the given layout (entries not given are
-    searched, fastest), or at the practitioner's conventional layout when no degree is given."""
+    """The ideal step on `count` GPUs: the physics at the layout a practitioner of the stack's era
+    would run (`realized.practitioner_prediction`), keeping every entry the scenario gives."""
     entry, _ = run_stack(training, cluster)
     gb = training.global_batch or default_global_batch(training.seq_len, float(count))
     spec = replace(step_spec(training, cluster, arch, gb), n_gpus=int(count), stack=entry.name)
     fixed = cluster.parallelism
+    if fixed.is_complete():
+        return Ideal(predict_step(spec, fixed), gb, training.seq_len, "scenario input (cluster.parallelism)")
+    pred, note = practitioner_prediction(make_problem(spec), fixed, entry)
     if layout_given(fixed):
-        pred = predict_step(spec, fixed)
-        note = "layout given: the entries not given are the fastest the search finds"
-    else:
-        pred, note = practitioner_prediction(make_problem(spec), fixed, entry)
+        note = f"degrees given (cluster.parallelism); the entries not given: {note}"
     return Ideal(pred, gb, training.seq_len, note)
 
 
 class CountCache:
     """Ideal steps by GPU count, filled on demand: an uncertain `cluster.count` is predicted per
-    drawn count. Up to `EXACT_COUNTS` distinct (whole) counts are predicted exactly; beyond that
-    GPU-seconds per token are interpolated in log-log between predictions on a geometric grid of
-    `GRID_POINTS` counts (the ends of the drawn range included). A count with no valid layout
-    takes the per-GPU throughput of the nearest count below it that has one (whole nodes, then
-    powers of two)."""
+    drawn count.
 
-    EXACT_COUNTS = 48
-    GRID_POINTS = 25
+    A few distinct counts (`choice`, at most `EXACT_COUNTS`) are each predicted exactly. A
+    continuous distribution draws counts no job would run as such (3,649 GPUs: no data-parallel
+    degree divides a power-of-two batch), so GPU-seconds per token are predicted at the regular
+    counts around the draws, whole nodes times powers of two, and interpolated in log-log between
+    them; the draws at those counts equal the point estimates there. A count with no valid layout
+    takes the per-GPU throughput of the nearest lower count that has one.
+    """
+
+    EXACT_COUNTS = 16
 
     def __init__(self, training: Training, cluster: Cluster, arch: Architecture, point: Ideal) -> None:
         self._args = (training, cluster, arch)
+        self._gpn = cluster.gpus_per_node or get_accelerator(cluster.accelerator).gpus_per_node
         self._by_count: dict[int, Ideal | None] = {point.prediction.n_gpus: point}
 
     def _get(self, n: int) -> Ideal | None:
@@ -129,12 +133,18 @@ class CountCache:
         got = self._get(n)
         if got is not None:
             return got
-        gpn = self._args[1].gpus_per_node or get_accelerator(self._args[1].accelerator).gpus_per_node
-        tries = [n // gpn * gpn] + [2**k for k in range(int(np.log2(max(n, 1))), -1, -1)]
+        tries = [n // self._gpn * self._gpn] + [2**k for k in range(int(np.log2(max(n, 1))), -1, -1)]
         for m in tries:
             if 0 < m < n and (got := self._get(m)) is not None:
                 return got
         raise ScenarioError(f"no valid layout for {n} GPUs or fewer", field="cluster.count")
+
+    def regular_counts(self, low: int, high: int) -> list[int]:
+        """Whole nodes x powers of two from the one at or below `low` to the one at or above `high`."""
+        k_lo = int(np.floor(np.log2(max(low / self._gpn, 1))))
+        k_hi = int(np.ceil(np.log2(max(high / self._gpn, 1))))
+        grid = [self._gpn * 2**k for k in range(k_lo, k_hi + 1)]
+        return [n for n in grid if self._get(n) is not None] or [self._feasible(low).prediction.n_gpus]
 
     def gpu_s_per_token(self, counts: Any) -> Any:
         """GPU-seconds per token at each count (array in, array out). [s]"""
@@ -143,7 +153,7 @@ class CountCache:
         if len(uniq) <= self.EXACT_COUNTS:
             vals = np.array([self._feasible(int(n)).gpu_s_per_token for n in uniq])
             return vals[np.searchsorted(uniq, c)]
-        grid = np.unique(np.rint(np.geomspace(uniq[0], uniq[-1], self.GRID_POINTS)).astype(int))
+        grid = np.array(self.regular_counts(int(uniq[0]), int(uniq[-1])))
         vals = np.array([self._feasible(int(n)).gpu_s_per_token for n in grid])
         return np.exp(np.interp(np.log(c), np.log(grid), np.log(vals)))
 
@@ -195,7 +205,7 @@ def needed(training: Training, cluster: Cluster | None, arch: Architecture | Non
 def _realized(known: PerfResult, training: Training, cluster: Cluster) -> PerfResult:
     """A Monte Carlo chunk: the point run's ideal step, per drawn count, times the drawn efficiency."""
     eta = known.realized_efficiency if cluster.realized_efficiency is None else cluster.realized_efficiency
-    count = cluster.count
+    count: Any = cluster.count  # an array of draws when the count is uncertain
     assert known.prediction is not None and known.counts is not None
     if np.ndim(count) == 0 and int(round(float(count or 0))) == known.prediction.n_gpus:
         step, gb = known.ideal_step_time_s, known.global_batch
