@@ -128,6 +128,7 @@ def stack_rows() -> list[dict[str, object]]:
     """Every row, for `truecost catalog` and the schema test."""
     return [
         {
+            "id": e.name,
             "name": e.name,
             "first_date": e.first_date,
             "accelerators": ";".join(e.accelerators),
