@@ -215,3 +215,49 @@ def test_sensitivity_sees_the_realized_efficiency():
 
     out = sensitivity(PREDICTED, output="gpu_hours", n=64, seed=1)
     assert [r["input"] for r in out["inputs"]] == ["cluster.realized_efficiency"]
+
+
+def test_sensitivity_predicts_per_drawn_count():
+    from truecost.analysis.sensitivity import sensitivity
+
+    scn = {
+        **PREDICTED,
+        "cluster": {**PREDICTED["cluster"], "count": {"dist": "uniform", "low": 4096, "high": 16384}},
+    }
+    out = sensitivity(scn, output="wall_clock_days", n=64, seed=3)
+    rows = {r["input"]: r for r in out["inputs"]}
+    assert set(rows) == {"cluster.count", "cluster.realized_efficiency"}
+    count = rows["cluster.count"]
+    assert count["swing"]["low"] > 2 * count["swing"]["high"]  # 4x the GPUs: far fewer days
+    assert count["total_order"] > rows["cluster.realized_efficiency"]["total_order"]
+
+
+# ---- memory feasibility never rejects a configuration that ran (issue 9 item 5) ------------------
+def test_every_measured_layout_fits_in_memory():
+    from truecost.catalog import get_accelerator
+    from truecost.stages.perf import Parallelism, predict_step
+    from truecost.stages.perf.datasets import gpt2_arch, megatron_predictions, vtrain_rows
+    from truecost.stages.perf.spec import StepSpec
+    from truecost.stages.perf.step import evaluate, make_problem
+
+    assert all(p.fits for p in megatron_predictions())
+    rows = vtrain_rows()
+    acc = get_accelerator("a100-sxm4-80gb")
+    keys = np.stack([rows.hidden, rows.heads, rows.layers, rows.seq_len, rows.global_batch], axis=1)
+    shapes, inverse = np.unique(keys, axis=0, return_inverse=True)
+    for g, (h, a, layers, s, gb) in enumerate(shapes):
+        idx = np.flatnonzero(inverse.ravel() == g)
+        arch = gpt2_arch(int(h), int(a), int(layers))
+        spec = StepSpec(arch, acc, int(rows.gpus[idx].max()), int(s), int(gb), "fp16", stack="megatron-2021")
+        n = len(idx)
+        lay = {
+            "tp": rows.tp[idx], "pp": rows.pp[idx], "dp": rows.dp[idx], "ep": np.ones(n), "cp": np.ones(n),
+            "micro_batch": rows.micro_batch[idx], "virtual_stages": np.ones(n), "zero": np.zeros(n, dtype=int),
+            "recompute": np.full(n, 2), "schedule": np.zeros(n, dtype=int),
+        }  # fmt: skip
+        assert evaluate(make_problem(spec), lay)["fits"].all()
+    # vTrain's multi-node 3.6B case named in issue 9: tp 1, pp 1, dp 64, micro-batch 8 on 80 GB A100s
+    spec = StepSpec(gpt2_arch(3072, 32, 30), acc, 64, 2048, 512, "fp16", stack="megatron-2021")
+    full = Parallelism(tp=1, pp=1, dp=64, ep=1, cp=1, micro_batch=8, recompute="full", schedule="1f1b",
+                       virtual_stages=1, zero=0)  # fmt: skip
+    assert predict_step(spec, full).fits
