@@ -152,12 +152,51 @@ def loo(cases: tuple[RunCase, ...] | None = None) -> list[LooRow]:
     return out
 
 
+# MT-NLG 530B (Smith et al. 2022, arXiv:2201.11990, sec. 3.3 and Fig. 3): 105 layers, hidden 20480,
+# 128 heads, sequence 2,048, batch 1,920; 8-way tensor and 35-way pipeline parallelism inside and
+# across DGX A100 nodes, data parallelism for the rest (8, 10, 12 at 280, 350, 420 nodes); BF16.
+# Measured step times: the throughput_other.csv rows (their Fig. 3 / PaLM Table 3).
+MTNLG_ARCH = {"layers": 105, "d_model": 20480, "n_heads": 128, "vocab": 51200}
+MTNLG_LAYOUT = {"tp": 8, "pp": 35}
+
+
+def mtnlg_steps() -> list[tuple[str, float, float]]:
+    """(label, measured, predicted step seconds) of the MT-NLG production throughput rows, through
+    the perf stage's path with the megatron-2021 stack (a production run of that era)."""
+    from ..stages.perf.datasets import gpt2_arch
+
+    text = (
+        resources.files("truecost.catalog").joinpath("data", "validation", "throughput_other.csv").read_text()
+    )
+    out = []
+    arch = gpt2_arch(MTNLG_ARCH["d_model"], MTNLG_ARCH["n_heads"], MTNLG_ARCH["layers"], MTNLG_ARCH["vocab"])
+    for r in csv.DictReader(io.StringIO(text)):
+        if not r["run"].startswith("MT-NLG"):
+            continue
+        n = int(r["n_gpus"])
+        training = Training(tokens=270e9, seq_len=2048, global_batch=1920, precision="bf16")
+        par = {**MTNLG_LAYOUT, "dp": n // (MTNLG_LAYOUT["tp"] * MTNLG_LAYOUT["pp"])}
+        cluster = Cluster(
+            accelerator="a100-sxm4-80gb",
+            count=n,
+            stack="megatron-2021",
+            parallelism=par,  # type: ignore[arg-type]
+        )
+        ideal = ideal_step(training, cluster, arch, n)
+        out.append((r["run"], float(r["step_time_s"]), ideal.prediction.step_time_s))
+    return out
+
+
 def given_layout_residuals() -> np.ndarray:
-    """log(ideal / measured throughput) of the physics at measured layouts, out of sample."""
+    """log(ideal / measured step time) of the physics at measured layouts, out of sample: the
+    held-out rows of Megatron Table 1 (benchmarks) and the production steps of DeepSeek-V3,
+    Llama 3 and MT-NLG."""
     from .perf_validation import megatron_set, throughput_set
 
-    rows = [r for r in megatron_set() if r.in_fit is False] + throughput_set()
-    return np.array([math.log(r.predicted / r.measured) for r in rows])  # step ratio = 1 / eta
+    rows = [(r.predicted, r.measured) for r in megatron_set() if r.in_fit is False]
+    rows += [(r.predicted, r.measured) for r in throughput_set()]
+    rows += [(pred, meas) for _, meas, pred in mtnlg_steps()]
+    return np.array([math.log(p / m) for p, m in rows])  # step ratio = 1 / eta
 
 
 def summary(rows: list[LooRow]) -> dict[str, float]:
@@ -184,7 +223,8 @@ def fitted_parameters() -> list[dict[str, object]]:
     kg = t90(len(g)) * float(np.sqrt(np.mean(g**2)))
     g_on = (
         f"the physics' out-of-sample log step-time residuals at measured layouts ({len(g)}: held-out rows of "
-        "Narayanan et al. 2021 Table 1, DeepSeek-V3 ISCA'25 Table 4, Llama 3 Table 4), rms x t(0.95, n-1)"
+        "Narayanan et al. 2021 Table 1, DeepSeek-V3 ISCA'25 Table 4, Llama 3 Table 4, MT-NLG 530B at 280-420 "
+        "nodes), rms x t(0.95, n-1)"
     )
     src = f"fitted by truecost.analysis.calibrate_realized on {on}"
     return [
@@ -262,6 +302,8 @@ def main(argv: list[str]) -> int:
             f"  eta_i {math.exp(c.log_eta):.3f}  {c.layout}"
         )
     print(summary(rows))
+    for label, meas, pred in mtnlg_steps():
+        print(f"{label}: measured {meas} s, physics {pred:.1f} s ({(pred / meas - 1) * 100:+.1f}%)")
     params = fitted_parameters()
     for p in params:
         print(f"{p['parameter']:40s} {p['value']}")
