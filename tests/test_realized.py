@@ -106,15 +106,15 @@ def _megatron_scenario(r):
 
 
 def test_megatron_table1_through_the_scenario_interface():
-    """Narayanan et al. 2021 Table 1: mean absolute step-time error 2.1% (bar 3%); a given
-    layout is the physics (realized efficiency 1)."""
+    """Narayanan et al. 2021 Table 1: mean absolute step-time error 2.1% (bar 2.5%; issue bar 5%),
+    worst 5.7% (bar 6.5%); a given layout is the physics (realized efficiency 1)."""
     errs = []
     for r in megatron_rows():
         est = truecost.estimate(_megatron_scenario(r))
         errs.append(abs(est.results["step_time_s"] / megatron_step_time_s(r) - 1))
         assert _assumption(est, "realized_efficiency")["value"] == 1.0
-    assert np.mean(errs) < 0.03
-    assert max(errs) < 0.07
+    assert np.mean(errs) < 0.025
+    assert max(errs) < 0.065
 
 
 # ---- leave-one-out on the published runs ---------------------------------------------------------
@@ -124,12 +124,14 @@ def _loo():
 
 
 def test_loo_on_published_runs():
-    """Each run predicted by the realized layer fitted without it: median |error| 7.7% (bar 9%),
-    worst 19.6% (bar 22%), 90% interval covers 7 of 8 runs."""
+    """Each run predicted by the realized layer fitted without it: median |error| 7.5% (bar 8.5%;
+    issue aim 10%), mean 9.1% (bar 10%), worst 17.9% (bar 20%), 90% interval covers 8 of 8 runs
+    (bar 7 of 8; issue aim 80-100%)."""
     s = summary(_loo())
     assert s["n"] == 8
-    assert s["median_abs_error_pct"] < 9.0
-    assert s["max_abs_error_pct"] < 22.0
+    assert s["median_abs_error_pct"] < 8.5
+    assert s["mean_abs_error_pct"] < 10.0
+    assert s["max_abs_error_pct"] < 20.0
     assert s["coverage_90"] >= 0.85
 
 
@@ -137,7 +139,7 @@ def test_validate_reports_loo_summary():
     from truecost.analysis.validate import realized_rows
 
     block = realized_rows()
-    assert block["n"] == 8 and 0 < block["median_abs_error_pct"] < 9.0
+    assert block["n"] == 8 and 0 < block["median_abs_error_pct"] < 8.5
     assert block["coverage_90"] >= 0.85
     for row in block["rows"]:
         assert row["p5"] < row["predicted"] < row["p95"]
