@@ -45,8 +45,9 @@ def default_global_batch(seq_len: int, count: float) -> int:
 
 
 def step_spec(training: Training, cluster: Cluster, arch: Architecture, global_batch: int) -> StepSpec:
-    """What the step-time model (`predict_step`, `search_layouts`) takes from a scenario.
-    The 6ND convention has no attention term to time, so the model counts Megatron FLOPs then."""
+    """What the step-time model (`predict_step`, `search_layouts`) takes from a scenario, on the
+    run's software stack (`run_stack`). The 6ND convention has no attention term to time, so the
+    model counts Megatron FLOPs then."""
     return StepSpec(
         arch=arch,
         accelerator=get_accelerator(cluster.accelerator),
@@ -58,6 +59,7 @@ def step_spec(training: Training, cluster: Cluster, arch: Architecture, global_b
         gpus_per_node=cluster.gpus_per_node,
         flop_convention=training.flop_convention if training.flop_convention != "6nd" else "megatron",
         mfu_basis=cluster.mfu_basis,
+        stack=run_stack(training, cluster)[0].name,
     )
 
 
@@ -92,7 +94,7 @@ def ideal_step(training: Training, cluster: Cluster, arch: Architecture, count: 
     would run (`realized.practitioner_prediction`), keeping every entry the scenario gives."""
     entry, _ = run_stack(training, cluster)
     gb = training.global_batch or default_global_batch(training.seq_len, float(count))
-    spec = replace(step_spec(training, cluster, arch, gb), n_gpus=int(count), stack=entry.name)
+    spec = replace(step_spec(training, cluster, arch, gb), n_gpus=int(count))
     fixed = cluster.parallelism
     if fixed.is_complete():
         return Ideal(predict_step(spec, fixed), gb, training.seq_len, "scenario input (cluster.parallelism)")
