@@ -144,7 +144,9 @@ def stage(
             goodput = notes.cited("goodput", cluster.goodput, defaults.Cited(0, "1", ""), "cluster.goodput")
         else:
             goodput = goodput_at_scale(cluster.count)
-            notes.assume("goodput", round(float(np.median(goodput)), 4), "1", GOODPUT_SOURCE, "cluster.goodput")
+            notes.assume(
+                "goodput", round(float(np.median(goodput)), 4), "1", GOODPUT_SOURCE, "cluster.goodput"
+            )
         assert perf.global_batch is not None
         hours = gpu_hours_from_step_time(
             training.tokens, perf.global_batch, training.seq_len, perf.step_time_s, cluster.count, goodput
