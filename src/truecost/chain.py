@@ -32,6 +32,7 @@ from .stages.run import RunResult
 from .uncertainty import (
     DEFAULT_CHUNK,
     Distribution,
+    LogNormal,
     draw,
     find_distributions,
     input_streams,
@@ -116,6 +117,18 @@ def inject_all(scn: Scenario, values: Mapping[Path_, Any]) -> Scenario:
     for p, v in values.items():
         scn = inject(scn, p, v)
     return scn
+
+
+REALIZED_EFFICIENCY: Path_ = ("cluster", "realized_efficiency")
+
+
+def predicted_dists(stages: StageResults) -> dict[Path_, Distribution]:
+    """Uncertain inputs a stage's prediction adds: a predicted MFU carries its calibrated realized
+    efficiency (lognormal, 90% interval from the leave-one-out residuals) into the trials."""
+    interval = stages.perf.efficiency_interval
+    if interval is None:
+        return {}
+    return {REALIZED_EFFICIENCY: LogNormal(*interval)}
 
 
 def run_stages(
@@ -294,12 +307,13 @@ def estimate(
         return Estimate(results=ordered(point), **common)
 
     # One random stream per input (keyed by seed and path): results do not depend on the chunk size.
-    streams = input_streams(prep.dists, seed)
+    dists = {**prep.dists, **predicted_dists(stages)}
+    streams = input_streams(dists, seed)
     chunks: dict[str, list[Any]] = {k: [] for k in quantities}  # arrays, or floats where constant
     bounds = list(iter_chunks(int(samples), CHUNK))
     for lo, hi in bounds:
         n = hi - lo
-        scn = inject_all(prep.scenario, draw(prep.dists, n, streams))
+        scn = inject_all(prep.scenario, draw(dists, n, streams))
         got = run_stages(scn, point=False, known_perf=stages.perf).quantities()
         for k in chunks:
             v = np.asarray(got[k], dtype=float)

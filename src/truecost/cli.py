@@ -115,10 +115,10 @@ def presets(json_out: JsonOpt = False) -> None:
 @app.command()
 @_user_errors
 def catalog(
-    kind: Annotated[str, typer.Argument(help="hardware | models | runs")],
+    kind: Annotated[str, typer.Argument(help="hardware | models | runs | stacks")],
     json_out: JsonOpt = False,
 ) -> None:
-    """Print a shipped catalog (accelerators, model architectures, published training runs)."""
+    """Print a shipped catalog (accelerators, model architectures, published training runs, software stacks)."""
     from .catalog import catalog_rows
 
     rows = catalog_rows(kind)
@@ -148,6 +148,7 @@ def catalog(
             "reported_flops",
             "reported_cost_usd",
         ],
+        "stacks": ["id", "first_date", "accelerators", "recompute", "schedules", "max_zero", "source"],
     }[kind]
     print_renderable(rows_table(rows, [c for c in columns if not rows or c in rows[0]], f"Catalog: {kind}"))
 
@@ -166,6 +167,11 @@ def validate(json_out: JsonOpt = False) -> None:
 
     for name, block in report["sets"].items():
         print_renderable(validation_table(name, block))
+        if "coverage_90" in block:
+            print(
+                f"{name}: leave-one-out median GPU-hour error {block['median_abs_error_pct']:.1f}%, "
+                f"90% interval coverage {block['coverage_90']:.0%} of {block['n']} runs"
+            )
 
 
 @app.command()

@@ -27,6 +27,7 @@ from ..architecture import Architecture
 from ..units import BYTE_PER_TB, gb_to_byte, gbit_per_s_to_byte_per_s, tflops_to_flop_per_s
 from .entries import ModelEntry, TrainingRun
 from .schema import Accelerator, UnknownIdError
+from .stacks import stack_rows
 
 ACCELERATORS_FILE = "accelerators.csv"
 MODELS_FILE = "models.yaml"
@@ -509,11 +510,13 @@ CATALOG_KINDS: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "hardware": _hardware_rows,
     "models": _model_rows,
     "runs": _run_rows,
+    "stacks": lambda: stack_rows(),
 }
 
 
 def catalog_rows(kind: str) -> list[dict[str, Any]]:
-    """JSON-ready rows of one catalog (`hardware`, `models` or `runs`), each with id, source, accessed.
+    """JSON-ready rows of one catalog (`hardware`, `models`, `runs` or `stacks`), each with id, source,
+    accessed.
 
     >>> catalog_rows("hardware")[0]["id"]
     'v100'

@@ -26,6 +26,16 @@ def _known_accelerator(v: str) -> str:
 AcceleratorId = Annotated[str, AfterValidator(_known_accelerator)]
 
 
+def _known_stack(v: str) -> str:
+    from ..catalog.stacks import stack
+
+    stack(v)  # raises, listing the registered stacks
+    return v
+
+
+StackName = Annotated[str, AfterValidator(_known_stack)]
+
+
 class Frozen(BaseModel):
     """A frozen scenario section: unknown keys are errors, values may not change after validation."""
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
 
-from .base import AcceleratorId, Fraction, Frozen, PosFloat
+from .base import AcceleratorId, Fraction, Frozen, PosFloat, StackName
 from .training import Precision
 
 # Registries: code used inside the vectorised evaluation <- scenario name. Order is the code.
@@ -114,6 +114,14 @@ class Cluster(Frozen):
     gpu_hours: PosFloat | None = None
     goodput: Fraction | None = Field(
         None, description="productive share of wall-clock time (checkpoints, restarts, evaluation)"
+    )
+    stack: StackName | None = Field(
+        None,
+        description="software stack (catalog software_stacks.csv); default from training.start_date and the accelerator",
+    )
+    realized_efficiency: Annotated[float, Field(gt=0, le=1.5, allow_inf_nan=False)] | None = Field(
+        None,
+        description="realized / ideal step throughput; default calibrated on published runs (with its interval)",
     )
     parallelism: Parallelism = Parallelism()
     network: Network = Network()

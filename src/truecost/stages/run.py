@@ -23,7 +23,7 @@ from ..scenario.training import Stage, Training
 from ..units import HOURS_PER_DAY, SECONDS_PER_HOUR, W_PER_KW
 from .base import Notes, StageResult, quantity
 from .flops import FlopsResult
-from .perf.params import GOODPUT_DEFAULT, GOODPUT_SOURCE
+from .perf.realized import GOODPUT_SOURCE, goodput_at_scale
 from .perf.stage import PerfResult
 
 MFU_IMPLAUSIBLY_HIGH = 0.75  # above any published LLM training MFU (formulas.md; PaLM 46%, LaMDA 56%)
@@ -82,7 +82,6 @@ def energy_kwh(gpu_hours_: Any, tdp_w: Any, server_to_chip: Any, utilisation: An
 
 
 MFU_IMPLAUSIBLY_HIGH = 0.75  # above any published LLM training MFU (formulas.md; PaLM 46%, LaMDA 56%)
-GOODPUT_PREDICTED = defaults.Cited(GOODPUT_DEFAULT, "1", GOODPUT_SOURCE)
 
 
 def power_defaults(accelerator_id: str) -> tuple[defaults.Cited, defaults.Cited]:
@@ -141,7 +140,13 @@ def stage(
     mfu: Any = None
 
     if perf.prediction is not None:
-        goodput = notes.cited("goodput", cluster.goodput, GOODPUT_PREDICTED, "cluster.goodput")
+        if cluster.goodput is not None:
+            goodput = notes.cited("goodput", cluster.goodput, defaults.Cited(0, "1", ""), "cluster.goodput")
+        else:
+            goodput = goodput_at_scale(cluster.count)
+            notes.assume(
+                "goodput", round(float(np.median(goodput)), 4), "1", GOODPUT_SOURCE, "cluster.goodput"
+            )
         assert perf.global_batch is not None
         hours = gpu_hours_from_step_time(
             training.tokens, perf.global_batch, training.seq_len, perf.step_time_s, cluster.count, goodput
