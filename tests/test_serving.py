@@ -414,3 +414,28 @@ def test_day6_margin_at_v3_prices_and_paid_share() -> None:
     assert 87_072 / v3 == pytest.approx(0.310, abs=0.0005)
     notes = " ".join(load_raw("deepseek-serving")["notes"])
     assert "$280,499" in notes and "222%" in notes and "15.5%" in notes and "31.0%" in notes
+
+
+def test_report_has_serving_cards_and_cost_curve(tmp_path: Any) -> None:
+    """The HTML and Markdown reports show $/M tokens and margin cards and the cost-vs-latency table."""
+    from pathlib import Path
+
+    import truecost
+    from truecost.report import markdown
+    from truecost.report.content import gather
+    from truecost.report.html import body
+
+    data = gather(truecost.estimate("deepseek-serving"))
+    assert [v.key for v in data.serving][:2] == [
+        "serving_usd_per_m_output_tokens",
+        "serving_owned_usd_per_m_output_tokens",
+    ]
+    costs = [p["usd_per_m_output_tokens"] for p in data.serving_curve if "error" not in p]
+    assert costs == sorted(costs, reverse=True)
+    html = str(body(data))
+    assert 'id="serving"' in html and 'data-key="serving_cost_profit_margin"' in html
+    assert "Output tokens cost" in data.answer
+    md, _ = markdown.document(data, Path(tmp_path) / "r.md")
+    assert "## Serving: cost per million tokens" in md
+    plain = gather(truecost.estimate("deepseek-v3"))
+    assert plain.serving == () and 'id="serving"' not in str(body(plain))
