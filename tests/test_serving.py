@@ -4,6 +4,7 @@ perf-overview tables, and bad input."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -439,3 +440,19 @@ def test_report_has_serving_cards_and_cost_curve(tmp_path: Any) -> None:
     assert "## Serving: cost per million tokens" in md
     plain = gather(truecost.estimate("deepseek-v3"))
     assert plain.serving == () and 'id="serving"' not in str(body(plain))
+
+
+def test_web_view_has_the_serving_fragment() -> None:
+    """The calculator page's /api/view gives the serving cards for a serving scenario, none otherwise."""
+    from fastapi.testclient import TestClient
+
+    from truecost.web import create_app
+
+    with TestClient(create_app()) as c:
+        r = c.post("/api/view", json={"scenario": "deepseek-serving"}).json()
+        assert 'data-key="serving_usd_per_m_output_tokens"' in r["html"]["serving"]
+        assert r["html"]["serving"].count("<tr>") > 5  # layout rows and the cost curve
+        plain = c.post("/api/view", json={"scenario": "deepseek-v3"}).json()
+        assert plain["html"]["serving"] == ""
+    page = (Path(__file__).resolve().parents[1] / "src/truecost/web/templates/index.html").read_text()
+    assert 'id="sec-serving"' in page

@@ -324,7 +324,25 @@ def section(title: str, body: Any, sid: str, intro: str = "") -> Safe:
 
 
 def serving_section(data: ReportData) -> Safe:
+    return section(
+        "Serving: cost per million tokens",
+        serving_block(data),
+        "serving",
+        SERVING_INTRO,
+    )
+
+
+SERVING_INTRO = (
+    "What serving costs per token, from the throughput of the layout (measured when the scenario "
+    "gives a rate, else predicted) and the $/GPU-h of the pricing stage. A tighter latency target "
+    "forces a smaller batch, and each token costs more."
+)
+
+
+def serving_block(data: ReportData) -> Safe:
     """Cards for $/M tokens and the margin, the layout and predicted rates, and the cost curve."""
+    if not data.serving:
+        return Safe("")
     body: list[Any] = [cards(data.serving)]
     if data.serving_layout:
         body.append(table(["", ""], list(data.serving_layout), cls="serving-layout", numeric=(1,)))
@@ -361,14 +379,7 @@ def serving_section(data: ReportData) -> Safe:
                 numeric=(1, 2, 3, 4),
             )
         )
-    return section(
-        "Serving: cost per million tokens",
-        join(body),
-        "serving",
-        "What serving costs per token, from the throughput of the layout (measured when the scenario "
-        "gives a rate, else predicted) and the $/GPU-h of the pricing stage. A tighter latency target "
-        "forces a smaller batch, and each token costs more.",
-    )
+    return join(body)
 
 
 # ---- the document -------------------------------------------------------------------------------

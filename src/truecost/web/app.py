@@ -400,6 +400,7 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
             "results": rhtml.results_table(data.results, data.samples is not None),
             "assumptions": rhtml.assumptions_table(data),
             "warnings": rhtml.warnings_block(data.warnings),
+            "serving": rhtml.serving_block(data),
         }
         return {"estimate": est.to_dict(), "figures": figures, "html": fragments}
 

@@ -262,6 +262,8 @@ function render(view) {
   $("#derivation").innerHTML = h.derivation;
   $("#results-table").innerHTML = h.results;
   $("#assumptions-table").innerHTML = h.assumptions;
+  $("#serving").innerHTML = h.serving || "";
+  $("#sec-serving").hidden = !h.serving;
   for (const key of ["views", "waterfall", "breakdown", "distributions"]) plot(key, view.figures);
   if (!view.figures.waterfall) {
     const sec = $("#sec-waterfall");
