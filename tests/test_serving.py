@@ -436,8 +436,14 @@ def test_report_has_serving_cards_and_cost_curve(tmp_path: Any) -> None:
     html = str(body(data))
     assert 'id="serving"' in html and 'data-key="serving_cost_profit_margin"' in html
     assert "Output tokens cost" in data.answer
-    md, _ = markdown.document(data, Path(tmp_path) / "r.md")
+    md, pngs = markdown.document(data, Path(tmp_path) / "r.md")
     assert "## Serving: cost per million tokens" in md
+    assert any(p.name == "r-serving.png" for p in pngs)
+    from truecost.report.charts import charts, plotly_figure
+
+    curve = next(c for c in charts(data) if c.key == "serving")
+    fig = plotly_figure(curve)
+    assert [t["name"] for t in fig["data"]] == ["rented GPUs", "owned GPUs"]
     plain = gather(truecost.estimate("deepseek-v3"))
     assert plain.serving == () and 'id="serving"' not in str(body(plain))
 
@@ -452,6 +458,7 @@ def test_web_view_has_the_serving_fragment() -> None:
         r = c.post("/api/view", json={"scenario": "deepseek-serving"}).json()
         assert 'data-key="serving_usd_per_m_output_tokens"' in r["html"]["serving"]
         assert r["html"]["serving"].count("<tr>") > 5  # layout rows and the cost curve
+        assert "serving" in r["figures"]
         plain = c.post("/api/view", json={"scenario": "deepseek-v3"}).json()
         assert plain["html"]["serving"] == ""
     page = (Path(__file__).resolve().parents[1] / "src/truecost/web/templates/index.html").read_text()

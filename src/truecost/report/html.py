@@ -323,10 +323,10 @@ def section(title: str, body: Any, sid: str, intro: str = "") -> Safe:
     return tag("section", join(parts), id=sid)
 
 
-def serving_section(data: ReportData) -> Safe:
+def serving_section(data: ReportData, curve_chart: Any = "") -> Safe:
     return section(
         "Serving: cost per million tokens",
-        serving_block(data),
+        join([serving_block(data), curve_chart]),
         "serving",
         SERVING_INTRO,
     )
@@ -412,7 +412,7 @@ def body(data: ReportData, sensitivity_note: str = "") -> Safe:
         ),
     ]
     if data.serving:
-        parts.append(serving_section(data))
+        parts.append(serving_section(data, chart("serving")))
     if data.waterfall:
         parts.append(
             section(

@@ -98,6 +98,8 @@ def document(data: ReportData, path: Path, sensitivity_note: str = "") -> tuple[
                     ),
                 )
             )
+    if "serving" in pngs:
+        out.append(pngs["serving"])
     out.append("## From the headline to the lab total")
     if data.waterfall:
         out.append(pngs["waterfall"])

@@ -379,7 +379,11 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
 
         est = run(req)
         data = gather(est)
-        shown = [c for c in charts(data) if c.key in ("views", "waterfall", "breakdown", "distributions")]
+        shown = [
+            c
+            for c in charts(data)
+            if c.key in ("views", "waterfall", "breakdown", "distributions", "serving")
+        ]
         figures = {c.key: plotly_figure(c) for c in shown}
         caption = {c.key: rhtml.tag("p", c.caption, class_="note") for c in shown}
         fragments = {

@@ -264,7 +264,8 @@ function render(view) {
   $("#assumptions-table").innerHTML = h.assumptions;
   $("#serving").innerHTML = h.serving || "";
   $("#sec-serving").hidden = !h.serving;
-  for (const key of ["views", "waterfall", "breakdown", "distributions"]) plot(key, view.figures);
+  for (const key of ["views", "waterfall", "breakdown", "distributions", "serving"]) plot(key, view.figures);
+  $("#sec-serving").hidden = !h.serving;
   if (!view.figures.waterfall) {
     const sec = $("#sec-waterfall");
     sec.hidden = false;
