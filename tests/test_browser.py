@@ -89,6 +89,10 @@ def test_serving_preset_shows_the_serving_section(page: Any, live_server: str) -
     assert page.locator("#sec-serving").is_visible()
     card = page.locator("#view-serving_usd_per_m_output_tokens")
     assert float(card.get_attribute("data-value")) == pytest.approx(0.3003, abs=1e-4)
+    assert page.locator("#chart-serving .main-svg").count() > 0  # plotly drew the cost curve
+    page.locator("#sec-serving").scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#sec-serving").screenshot(path=str(ARTIFACTS / "calculator-deepseek-serving.png"))
     n = runs(page)
     page.select_option("#preset", "deepseek-v3")
     wait_for_run(page, n)

@@ -467,7 +467,7 @@ SERVING_CARDS: tuple[tuple[str, str, str, str], ...] = (
     ),
     (
         "serving_cost_profit_margin",
-        "Cost-profit margin at list prices",
+        "Cost-profit margin at list prices (revenue / cost - 1)",
         "every token billed at price_usd_per_m_tokens, over the serving cost per day",
         "free traffic, discounts, the cost of training the model",
     ),
