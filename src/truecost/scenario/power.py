@@ -8,9 +8,26 @@ from pydantic import Field
 
 from .base import Fraction, Frozen, NonNegFloat, PosFloat
 
+# The most power-hungry accelerator in the catalog draws 1,200 W (GB200 per GPU); a DGX server is
+# ~10 kW. 5 kW per device leaves room for a device figure with its server share and PUE folded in
+# while catching a whole server's power given per GPU.
+MAX_GPU_WATTS = 5000.0
+
 
 class Power(Frozen):
-    """Electrical power of the run (Epoch AI cost model, formulas.md sec. 3). None = cited default."""
+    """Electrical power of the run (Epoch AI cost model, formulas.md sec. 3). None = cited default.
+
+    gpu_watts : measured or assumed average power per accelerator, instead of the catalog TDP
+        (the publication's own figure: Llama 3.1 "700 W TDP, PUE folded in"; PaLM "378.5 W
+        measured system power per chip"). With it, `server_to_chip` and `utilisation` default to 1
+        (the figure is already the device's average draw as the publication counts it); give
+        them to scale a chip-only or peak figure. `pue` applies as always: give 1 when the
+        figure has the data-centre overhead folded in. See truecost.stages.energy. [W]
+    """
+
+    gpu_watts: Annotated[float, Field(gt=0, le=MAX_GPU_WATTS, allow_inf_nan=False)] | None = Field(
+        None, description="average power per accelerator, overrides the catalog TDP [W]"
+    )
 
     server_to_chip: PosFloat | None = Field(None, description="server power / accelerator TDP")
     utilisation: Fraction | None = Field(None, description="average power as a share of server TDP")
