@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import Frozen, PosFloat
+from .base import DateText, Frozen, PosFloat
 
 Precision = Literal["bf16", "fp16", "fp8", "tf32", "fp32"]
 FlopConvention = Literal["6nd", "megatron", "megatron-noncausal"]
@@ -31,3 +31,7 @@ class Training(Frozen):
     flop_convention: FlopConvention = "megatron"
     flops: PosFloat | None = Field(None, description="known training FLOPs; skips the architecture")
     stages: tuple[Stage, ...] = ()
+    start_date: DateText | None = Field(
+        None,
+        description="when the run started, YYYY, YYYY-MM or YYYY-MM-DD: picks prices, stack and hardware age",
+    )
