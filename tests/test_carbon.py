@@ -18,13 +18,13 @@ from truecost.analysis.emissions import emissions_rows
 from truecost.catalog import UnknownIdError, get_accelerator
 from truecost.catalog import carbon_tables as ct
 from truecost.cli import app
-from truecost.defaults import power_defaults
 from truecost.errors import ScenarioError
 from truecost.scenario import validate
 from truecost.scenario.carbon import Carbon
 from truecost.scenario.power import Power
 from truecost.stages import carbon, energy
 from truecost.stages.carbon import PoolUse
+from truecost.stages.run import power_defaults
 
 runner = CliRunner()
 

@@ -85,7 +85,7 @@ def energy_kwh(gpu_hours: Any, watts: Any, server_to_chip: Any, utilisation: Any
     >>> round(energy_kwh(1000, 700, 1.82, 0.75, 1.25))
     1194
     """
-    return gpu_hours * device_power_w(watts, server_to_chip, utilisation) / W_PER_KW * pue
+    return gpu_hours * watts / W_PER_KW * server_to_chip * utilisation * pue
 
 
 def energy_kwh_measured(gpu_hours: Any, gpu_watts: Any, pue: Any) -> Any:
@@ -164,42 +164,38 @@ def device_power(
     *,
     server_to_chip_default: Cited,
     utilisation_default: Cited,
-) -> tuple[Any, str, str]:
-    """(average power per accelerator before PUE [W], basis, formula), recording what was used;
-    (None, "", "") when the catalog has neither a measured power nor a TDP for the accelerator."""
+) -> tuple[Any, Any, Any, str, str]:
+    """(power figure [W], server_to_chip, utilisation, basis, formula), recording what was used;
+    None for the figure when the catalog has neither a measured power nor a TDP for the accelerator.
+    The average power per accelerator before PUE is their product (`device_power_w`)."""
     given = power.gpu_watts
     m = measured_power(accelerator.id)
     if given is not None:
         notes.assume(
             "gpu_watts", given, "W", "scenario input (average power per accelerator)", "power.gpu_watts"
         )
-        watts, basis, factor = given, "given", GIVEN_WATTS_FACTOR
+        watts, basis, factor_s2c, factor_util = given, "given", GIVEN_WATTS_FACTOR, GIVEN_WATTS_FACTOR
         what = "power.gpu_watts"
     elif m is not None:
         notes.assume(
             "measured_power_w", m.watts, "W", f"{m.basis}: {m.source}", "power.gpu_watts", m.accessed
         )
-        watts, basis, factor = m.watts, "measured", _measured_factor(m.source)
+        factor = _measured_factor(m.source)
+        watts, basis, factor_s2c, factor_util = m.watts, "measured", factor, factor
         what = f"measured {m.basis} ({m.watts:g} W)"
     elif accelerator.tdp_w is not None:
-        notes.assume(
-            "tdp_w", accelerator.tdp_w, "W", accelerator.source, "cluster.accelerator", accelerator.accessed
-        )
         watts, basis = accelerator.tdp_w, "tdp"
-        s2c = notes.cited(
-            "server_to_chip_power", power.server_to_chip, server_to_chip_default, "power.server_to_chip"
-        )
-        util = notes.cited("power_utilisation", power.utilisation, utilisation_default, "power.utilisation")
-        return device_power_w(watts, s2c, util), basis, "TDP x server_to_chip_power x power_utilisation"
+        factor_s2c, factor_util = server_to_chip_default, utilisation_default
+        what = "TDP"
     else:
         notes.warn(
             f"no TDP or measured power in the catalog for {accelerator.id}: energy not computed; "
             "set power.gpu_watts"
         )
-        return None, "", ""
-    s2c = notes.cited("server_to_chip_power", power.server_to_chip, factor, "power.server_to_chip")
-    util = notes.cited("power_utilisation", power.utilisation, factor, "power.utilisation")
-    return device_power_w(watts, s2c, util), basis, f"{what} x server_to_chip_power x power_utilisation"
+        return None, None, None, "", ""
+    s2c = notes.cited("server_to_chip_power", power.server_to_chip, factor_s2c, "power.server_to_chip")
+    util = notes.cited("power_utilisation", power.utilisation, factor_util, "power.utilisation")
+    return watts, s2c, util, basis, f"{what} x server_to_chip_power x power_utilisation"
 
 
 def stage(
@@ -218,7 +214,7 @@ def stage(
     reads them from the catalog; they are used on the ``tdp`` basis only.
     """
     notes = Notes(point)
-    watts, basis, how = device_power(
+    watts, s2c, util, basis, how = device_power(
         power,
         accelerator,
         notes,
@@ -228,15 +224,27 @@ def stage(
     if watts is None:
         return EnergyResult(warnings=notes.warnings, assumptions=notes.assumptions)
     pue = notes.cited("pue", power.pue, pue_default, "power.pue")
+    if basis == "tdp":
+        notes.assume(
+            "tdp_w", accelerator.tdp_w, "W", accelerator.source, "cluster.accelerator", accelerator.accessed
+        )
+    formula = f"gpu_hours x device_power_w x PUE ({POWER_BASES[basis]})"
+    if power.gpu_watts_include_pue:
+        notes.assume(
+            "gpu_watts_include_pue",
+            True,
+            "",
+            "scenario input: the PUE is folded into power.gpu_watts, so energy does not apply it again",
+            "power.gpu_watts_include_pue",
+        )
+        pue = 1.0
+        formula = "gpu_hours x device_power_w (power.gpu_watts, PUE folded in)"
     return EnergyResult(
-        energy_kwh=None if gpu_hours is None else gpu_hours * watts / W_PER_KW * pue,
-        device_power_w=watts,
+        energy_kwh=None if gpu_hours is None else energy_kwh(gpu_hours, watts, s2c, util, pue),
+        device_power_w=device_power_w(watts, s2c, util),
         pue=pue,
         basis=basis,
-        formulas={
-            "energy_kwh": f"gpu_hours x device_power_w x PUE ({POWER_BASES[basis]})",
-            "device_power_w": how,
-        },
+        formulas={"energy_kwh": formula, "device_power_w": how},
         assumptions=notes.assumptions,
         warnings=notes.warnings,
     )
