@@ -196,16 +196,19 @@ def test_energy_tdp_basis_is_epoch_method() -> None:
 
 
 def test_gpu_watts_overrides_tdp_and_factors_default_to_one() -> None:
-    """Llama 3.1 model card convention: 700 W TDP, PUE folded in -> gpu_watts 700, pue 1."""
+    """Llama 3.1 model card convention: 700 W TDP, PUE folded in -> gpu_watts 700, pue 1
+    (or gpu_watts_include_pue)."""
     r = _energy(Power(gpu_watts=700, pue=1.0), "h100-sxm", 30.84e6)
     assert r.basis == "given"
     assert_allclose(r.energy_kwh, 30.84e6 * 0.7)
     by_name = {a.name: a for a in r.assumptions}
-    assert (
-        by_name["server_to_chip_power"].value == 1.0
-        and "gpu_watts given" in by_name["server_to_chip_power"].source
-    )
+    s2c = by_name["energy_server_to_chip_power"]
+    assert s2c.value == 1.0 and "gpu_watts given" in s2c.source
+    assert "server_to_chip_power" not in by_name  # that name is the owned cost's TDP-basis factor
     assert "tdp_w" not in by_name
+    folded = _energy(Power(gpu_watts=700, pue=1.1, gpu_watts_include_pue=True), "h100-sxm", 30.84e6)
+    assert_allclose(folded.energy_kwh, 30.84e6 * 0.7)
+    assert folded.pue == 1.0 and "gpu_watts_include_pue" in {a.name for a in folded.assumptions}
     # a given server factor / utilisation still multiplies; the PUE default still applies
     r2 = _energy(Power(gpu_watts=700, server_to_chip=1.82, utilisation=0.75), "h100-sxm")
     assert_allclose(r2.energy_kwh, 1000 * 0.7 * 1.82 * 0.75 * 1.25)

@@ -104,10 +104,7 @@ class GridIntensity:
     year_note: str = ""
 
     def describe(self) -> str:
-        return (
-            f"{self.region} {self.year}, location-based, {self.dataset} "
-            f"(table spread {self.low:g}-{self.high:g} g/kWh within {SPREAD_YEARS} year)"
-        )
+        return f"{self.region} {self.year}, location-based, {self.dataset}"
 
     def spread_spec(self) -> dict[str, Any]:
         """The default uncertainty as a distribution spec (triangular low / central / high)."""

@@ -20,11 +20,20 @@ from typing import Any
 
 import numpy as np
 
-from ..catalog.carbon_tables import GridIntensity, embodied_per_accelerator, grid_intensity
-from ..defaults import EPOCH_COST_MODEL, Cited
+from ..catalog import get_accelerator
+from ..catalog.carbon_tables import SPREAD_YEARS, GridIntensity, embodied_per_accelerator, grid_intensity
+from ..defaults import EPOCH_COST_MODEL, PUE, Cited
+from ..scenario.base import decimal_year
 from ..scenario.carbon import Carbon
+from ..scenario.fleet import FleetPool
+from ..scenario.ownership import Ownership
+from ..scenario.power import Power
+from ..scenario.training import Training
 from ..units import G_PER_T, HOURS_PER_YEAR, KG_PER_T
+from . import energy
 from .base import Notes, StageResult, quantity
+from .pricing.defaults import FLEET_UTILISATION
+from .run import power_defaults
 
 LIFE_YEARS = Cited(
     5.0,
@@ -142,7 +151,7 @@ class PoolUse:
 
     accelerator: str
     count: Any
-    gpus_per_node: int
+    gpus_per_node: int | None = None
     energy_kwh_per_year: Any = None
     life_years: Any = None
     name: str = ""
@@ -171,6 +180,9 @@ class CarbonResult(StageResult):
     embodied_carbon_t_co2e: Any = quantity(
         "tCO2e",
         "embodied_kg_per_accelerator x gpu_hours / (life_years x 8766 h x lifetime_utilisation) / 1000",
+    )
+    fleet_energy_kwh_per_year: Any = quantity(
+        "kWh/yr", "sum over pools of count x 8766 h x fleet_utilisation x device power x PUE / 1000"
     )
     fleet_carbon_t_co2e_per_year: Any = quantity(
         "tCO2e/yr", "fleet energy a year x grid_g_co2e_per_kwh / 1e6"
@@ -225,7 +237,7 @@ def intensity(
         "carbon.grid_g_co2e_per_kwh",
         g.accessed,
     )
-    if g.year_note:
+    if g.year_note and year is not None:
         notes.warn(f"carbon.grid_region: {g.year_note}")
     return g.g_co2e_per_kwh, "region", g
 
@@ -233,7 +245,7 @@ def intensity(
 def _embodied_kg(
     carbon: Carbon,
     accelerator_id: str,
-    gpus_per_node: int,
+    gpus_per_node: int | None,
     notes: Notes,
     label: str = "embodied_kg_per_accelerator",
 ) -> Any:
@@ -246,7 +258,9 @@ def _embodied_kg(
             "carbon.embodied_kg_per_accelerator",
         )
         return carbon.embodied_kg_per_accelerator
-    d = embodied_per_accelerator(accelerator_id, gpus_per_node)
+    d = embodied_per_accelerator(
+        accelerator_id, gpus_per_node or get_accelerator(accelerator_id).gpus_per_node
+    )
     notes.assume(
         label, d.kg_co2e, "kgCO2e", f"{d.how}: {d.source}", "carbon.embodied_kg_per_accelerator", d.accessed
     )
@@ -350,7 +364,7 @@ def stage(
             carbon.sources.get("lifetime_utilisation"),
         )
     if carbon.embodied and gpu_hours is not None and accelerator is not None:
-        kg = _embodied_kg(carbon, accelerator, gpus_per_node or 8, notes)
+        kg = _embodied_kg(carbon, accelerator, gpus_per_node, notes)
         out["embodied_kg_per_accelerator"] = kg
         out["embodied_carbon_t_co2e"] = embodied_share_t_co2e(kg, gpu_hours, life, util)
 
@@ -358,6 +372,7 @@ def stage(
         energies = [p.energy_kwh_per_year for p in fleet]
         if all(e is not None for e in energies):
             total = sum(energies)
+            out["fleet_energy_kwh_per_year"] = total
             out["fleet_carbon_t_co2e_per_year"] = operational_t_co2e(total, g)
             if carbon.market_based:
                 out["fleet_carbon_market_t_co2e_per_year"] = market(total)
@@ -377,7 +392,7 @@ def stage(
         kg_s = _embodied_kg(
             carbon,
             serving_accelerator,
-            serving_gpus_per_node or 8,
+            serving_gpus_per_node,
             notes,
             "serving_embodied_kg_per_accelerator",
         )
@@ -386,7 +401,9 @@ def stage(
         )
 
     if point and basis == "region" and row is not None and np.ndim(g) == 0:
-        formulas["grid_g_co2e_per_kwh"] = f"table: {row.describe()}"
+        formulas["grid_g_co2e_per_kwh"] = (
+            f"table: {row.describe()} (spread {row.low:g}-{row.high:g} within {SPREAD_YEARS} year)"
+        )
     return CarbonResult(
         **out,
         intensity_basis=basis,
@@ -418,3 +435,67 @@ def _cited_chain(
         return upstream
     notes.assume(name, default.value, default.unit, default.source, own_field, default.accessed)
     return default.value
+
+
+# ---- glue: what the chain passes ------------------------------------------------------------------
+def start_year(training: Training) -> int | None:
+    """Calendar year the run starts (training.start_date), which picks the grid year."""
+    return None if training.start_date is None else int(decimal_year(training.start_date))
+
+
+def fleet_uses(
+    fleet: Sequence[FleetPool] | None, ownership: Ownership, power: Power, run_accelerator: str | None
+) -> tuple[PoolUse, ...]:
+    """Each fleet pool's count, servers, life and facility energy a year (busy hours at the pool's
+    fleet utilisation, on the power basis of `truecost.stages.energy`). `power.gpu_watts` is the
+    run accelerator's figure: pools of other accelerators use their catalog basis."""
+    out = []
+    for pool in fleet or ():
+        acc = get_accelerator(pool.accelerator)
+        p = power
+        if pool.accelerator != run_accelerator and power.gpu_watts is not None:
+            p = power.model_copy(update={"gpu_watts": None, "gpu_watts_include_pue": False})
+        s2c_default, util_default = power_defaults(acc.id)
+        watts, s2c, util, _, _ = energy.device_power(
+            p, acc, Notes(False), server_to_chip_default=s2c_default, utilisation_default=util_default
+        )
+        use = pool.ownership.fleet_utilisation
+        if use is None:
+            use = (
+                ownership.fleet_utilisation
+                if ownership.fleet_utilisation is not None
+                else FLEET_UTILISATION.value
+            )
+        pue = 1.0 if p.gpu_watts_include_pue else (p.pue if p.pue is not None else PUE.value)
+        kwh = None
+        if watts is not None:
+            kwh = energy.fleet_energy_kwh_per_year(
+                pool.count, energy.device_power_w(watts, s2c, util), pue, use
+            )
+        life = pool.ownership.life_years if pool.ownership.life_years is not None else ownership.life_years
+        out.append(
+            PoolUse(
+                accelerator=pool.accelerator,
+                count=pool.count,
+                gpus_per_node=pool.gpus_per_node or acc.gpus_per_node,
+                energy_kwh_per_year=kwh,
+                life_years=life,
+                name=pool.name,
+            )
+        )
+    return tuple(out)
+
+
+def default_uncertainty(
+    carbon: Carbon, start_year_: int | None
+) -> dict[tuple[str | int, ...], dict[str, Any]]:
+    """The grid intensity's default distribution spec, by scenario path: a region's intensity is
+    uncertain within the table's spread (every dataset within SPREAD_YEARS of the year used),
+    unless the scenario gives the intensity itself."""
+    if carbon.grid_region is None or carbon.grid_g_co2e_per_kwh is not None:
+        return {}
+    year = carbon.year if carbon.year is not None else start_year_
+    g = grid_intensity(carbon.grid_region, year)
+    if g.high <= g.low:
+        return {}
+    return {("carbon", "grid_g_co2e_per_kwh"): g.spread_spec()}

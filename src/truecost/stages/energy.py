@@ -193,8 +193,10 @@ def device_power(
             "set power.gpu_watts"
         )
         return None, None, None, "", ""
-    s2c = notes.cited("server_to_chip_power", power.server_to_chip, factor_s2c, "power.server_to_chip")
-    util = notes.cited("power_utilisation", power.utilisation, factor_util, "power.utilisation")
+    # Owned costs price power on the TDP basis under the plain names; other bases name their own.
+    tag = "" if basis == "tdp" else "energy_"
+    s2c = notes.cited(f"{tag}server_to_chip_power", power.server_to_chip, factor_s2c, "power.server_to_chip")
+    util = notes.cited(f"{tag}power_utilisation", power.utilisation, factor_util, "power.utilisation")
     return watts, s2c, util, basis, f"{what} x server_to_chip_power x power_utilisation"
 
 
