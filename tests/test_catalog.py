@@ -268,7 +268,7 @@ def test_unknown_id_lists_valid_ids(getter, noun, valid):
 
 
 def test_unknown_catalog_kind_lists_kinds():
-    with pytest.raises(UnknownIdError, match="valid kinds: hardware, models, runs"):
+    with pytest.raises(UnknownIdError, match="valid kinds: embodied, grid, hardware, models, runs"):
         catalog_rows("gpus")
 
 

@@ -28,7 +28,6 @@ import datetime as dt
 import io
 import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -487,12 +486,21 @@ def emissions_validation_rows() -> list[dict[str, Any]]:
     return out
 
 
-def table_rows() -> Mapping[str, list[dict[str, Any]]]:
-    """JSON-ready rows of the three tables, for `truecost catalog` and the schema tests."""
+def grid_catalog_rows() -> list[dict[str, Any]]:
+    """JSON-ready rows of the grid table (`truecost catalog grid`), each with an id."""
     from dataclasses import asdict
 
-    return {
-        "grid": [asdict(r) for r in _grid()],
-        "embodied": [asdict(i) for i in _embodied().values()],
-        "measured_power": [asdict(m) for m in _measured().values()],
-    }
+    return [
+        {
+            "id": f"{re.sub(r'[^a-z0-9]+', '-', r.region.casefold()).strip('-')}-{r.year}-{r.dataset}",
+            **asdict(r),
+        }
+        for r in _grid()
+    ]
+
+
+def embodied_catalog_rows() -> list[dict[str, Any]]:
+    """JSON-ready rows of the embodied-carbon table (`truecost catalog embodied`)."""
+    from dataclasses import asdict
+
+    return [{**asdict(i), "default_for": " ".join(i.default_for)} for i in _embodied().values()]
