@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,24 +101,21 @@ class StageResults:
             )
         )
 
-    def quantities(self) -> dict[str, Any]:
-        """Every computed quantity by result key (a later stage's value wins; none overlap in practice)."""
+    def _merged(self, part: Callable[[StageResult], dict[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for r in self:
-            out.update(r.quantities())
+            out.update(part(r))
         return out
+
+    def quantities(self) -> dict[str, Any]:
+        """Every computed quantity by result key (a later stage's value wins; none overlap in practice)."""
+        return self._merged(StageResult.quantities)
 
     def units(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for r in self:
-            out.update(r.units())
-        return out
+        return self._merged(StageResult.units)
 
     def formulas(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for r in self:
-            out.update(r.formulas_())
-        return out
+        return self._merged(StageResult.formulas_)
 
     def details(self) -> dict[str, Any]:
         """The typed extras as the JSON `details` object (its keys are part of the JSON contract)."""

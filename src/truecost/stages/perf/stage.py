@@ -17,6 +17,7 @@ from ...scenario.cluster import Cluster
 from ...scenario.training import Training
 from ..base import Notes, StageResult, quantity
 from .layout import StepPrediction
+from .spec import StepSpec
 from .step import predict_step
 
 # Llama 2 (Touvron et al. 2023, sec. 2.2): "global batch-size of 4M tokens".
@@ -37,23 +38,21 @@ def default_global_batch(seq_len: int, count: float) -> int:
     return int(2 ** np.ceil(np.log2(need)))
 
 
-def step_model_args(
-    training: Training, cluster: Cluster, arch: Architecture, global_batch: int
-) -> dict[str, Any]:
+def step_spec(training: Training, cluster: Cluster, arch: Architecture, global_batch: int) -> StepSpec:
     """What the step-time model (`predict_step`, `search_layouts`) takes from a scenario.
     The 6ND convention has no attention term to time, so the model counts Megatron FLOPs then."""
-    return {
-        "arch": arch,
-        "accelerator": get_accelerator(cluster.accelerator),
-        "n_gpus": int(round(float(cluster.count or 0))),
-        "seq_len": training.seq_len,
-        "global_batch": global_batch,
-        "precision": training.precision,
-        "network": cluster.network,
-        "gpus_per_node": cluster.gpus_per_node,
-        "flop_convention": training.flop_convention if training.flop_convention != "6nd" else "megatron",
-        "mfu_basis": cluster.mfu_basis,
-    }
+    return StepSpec(
+        arch=arch,
+        accelerator=get_accelerator(cluster.accelerator),
+        n_gpus=int(round(float(cluster.count or 0))),
+        seq_len=training.seq_len,
+        global_batch=global_batch,
+        precision=training.precision,
+        network=cluster.network,
+        gpus_per_node=cluster.gpus_per_node,
+        flop_convention=training.flop_convention if training.flop_convention != "6nd" else "megatron",
+        mfu_basis=cluster.mfu_basis,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,7 +98,7 @@ def stage(
         gb = default_global_batch(training.seq_len, float(cluster.count or 0))
         notes.assume("global_batch", gb, "sequences", DEFAULT_TOKENS_PER_STEP.source, "training.global_batch")
     try:
-        pred = predict_step(parallelism=cluster.parallelism, **step_model_args(training, cluster, arch, gb))
+        pred = predict_step(step_spec(training, cluster, arch, gb), cluster.parallelism)
     except ValueError as exc:
         raise ScenarioError(str(exc), field="cluster.parallelism") from None
     for a in pred.assumptions:
