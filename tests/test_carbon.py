@@ -117,6 +117,14 @@ def test_nearest_year_is_stated() -> None:
 def test_region_spelling_is_forgiving_and_unknown_lists_valid() -> None:
     assert ct.region_name("united kingdom") == "United Kingdom"
     assert ct.region_name("US-ERCOT (Texas)") == "US - ERCOT (Texas)"
+    # aliases (grid_region_aliases.csv): ISO codes, common names, balancing authorities
+    assert [ct.region_name(a) for a in ("FR", "cn", "United States", "UK", "PJM")] == [
+        "France",
+        "China",
+        "USA",
+        "United Kingdom",
+        "US - PJM (incl. Northern Virginia)",
+    ]
     with pytest.raises(UnknownIdError) as exc:
         ct.region_name("Atlantis")
     assert "France" in str(exc.value) and "China" in str(exc.value) and "valid regions" in str(exc.value)

@@ -38,6 +38,7 @@ from .schema import UnknownIdError
 GRID_FILE = "grid_carbon_intensity.csv"
 EMBODIED_FILE = "embodied_carbon.csv"
 MEASURED_POWER_FILE = "measured_power.csv"
+ALIASES_FILE = "grid_region_aliases.csv"
 EMISSIONS_VALIDATION_FILE = "validation/emissions.csv"
 
 # Which dataset a region-year lookup takes when several publish that year, best first.
@@ -328,9 +329,19 @@ def _key(name: str) -> str:
 
 @cache
 def _regions() -> dict[str, str]:
+    """Normalised spelling -> the table's region: every region's own name, then its aliases
+    (ISO 3166 codes, common names, balancing authorities; `data/grid_region_aliases.csv`)."""
     out: dict[str, str] = {}
     for row in _grid():
         out.setdefault(_key(row.region), row.region)
+    for line, r in _rows(_read(ALIASES_FILE), ALIASES_FILE, ("alias", "region", "source", "accessed")):
+        if _key(r["region"]) not in out or out[_key(r["region"])] != r["region"]:
+            raise CarbonTableError(
+                f"{ALIASES_FILE} line {line}: {r['region']!r} is not a region of the grid table"
+            )
+        if _key(r["alias"]) in out:
+            raise CarbonTableError(f"{ALIASES_FILE} line {line}: {r['alias']!r} already names a region")
+        out[_key(r["alias"])] = r["region"]
     return out
 
 
@@ -340,10 +351,11 @@ def grid_regions() -> list[str]:
 
 
 def region_name(region: str) -> str:
-    """The table's spelling of a region; an unknown one raises UnknownIdError listing them all.
+    """The table's spelling of a region (any case or punctuation, or an alias such as an ISO
+    code); an unknown one raises UnknownIdError listing them all.
 
-    >>> region_name("south korea")
-    'South Korea'
+    >>> region_name("south korea"), region_name("FR"), region_name("us")
+    ('South Korea', 'France', 'USA')
     """
     try:
         return _regions()[_key(region)]
