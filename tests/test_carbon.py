@@ -231,6 +231,12 @@ def test_tpu_v4_on_the_measured_basis() -> None:
     assert 3 < r.device_power_w / tdp_basis < 4
 
 
+def test_tpu_v3_on_the_measured_basis() -> None:
+    """LaMDA sec. 10: 1024 TPU v3 x 57.7 days, 289 W measured system power, PUE 1.10: 451 MWh."""
+    r = _energy(Power(pue=1.1), "tpu-v3", 1024 * 57.7 * 24)
+    assert r.basis == "measured" and abs(r.energy_kwh / 451e3 - 1) < 0.005
+
+
 def test_energy_without_any_power_warns() -> None:
     r = _energy(Power(), "tpu-v5p")  # no TDP and no measured row
     assert r.energy_kwh is None and any("gpu_watts" in w for w in r.warnings)
