@@ -137,3 +137,12 @@ def test_bad_carbon_input_through_estimate(carbon: dict[str, Any], field: str) -
     with pytest.raises(ScenarioError) as exc:
         truecost.estimate(_run("h100-sxm", 1e6, {}, carbon))
     assert exc.value.field == field
+
+
+def test_grid_year_is_not_a_distribution() -> None:
+    scn = _run(
+        "h100-sxm", 1e6, {}, {"grid_region": "France", "year": {"dist": "uniform", "low": 2021, "high": 2024}}
+    )
+    with pytest.raises(ScenarioError) as exc:
+        truecost.estimate(scn, samples=10, seed=1)
+    assert exc.value.field == "carbon.year"

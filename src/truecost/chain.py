@@ -40,7 +40,7 @@ from .uncertainty import (
 
 Path_ = tuple[str | int, ...]
 
-# Inputs that fix the architecture or the parallel layout: the chain treats them as known.
+# Inputs that fix the architecture, the parallel layout or the grid year: the chain treats them as known.
 _NO_DISTRIBUTIONS: tuple[Path_, ...] = (
     ("model",),
     ("training", "seq_len"),
@@ -48,6 +48,7 @@ _NO_DISTRIBUTIONS: tuple[Path_, ...] = (
     ("cluster", "parallelism"),
     ("cluster", "network"),
     ("cluster", "gpus_per_node"),
+    ("carbon", "year"),
 )
 CHUNK = DEFAULT_CHUNK  # trials per vectorised pass: bounds working memory
 DRAWS_KEPT = 20_000  # thinned samples kept on the result for charts
@@ -81,8 +82,8 @@ def prepare(source: str | Path | Mapping[str, Any]) -> Prepared:
         for banned in _NO_DISTRIBUTIONS:
             if p[: len(banned)] == banned:
                 raise ScenarioError(
-                    "a distribution is not supported here: this input fixes the architecture or the "
-                    "parallel layout, which the chain treats as known; give a number",
+                    "a distribution is not supported here: this input fixes the architecture, the "
+                    "parallel layout or the grid year, which the chain treats as known; give a number",
                     field=path_str(p),
                 )
     scn = validate(substitute(raw, {p: d.median for p, d in dists.items()}))
