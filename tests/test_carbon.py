@@ -319,6 +319,12 @@ def test_fleet_and_serving() -> None:
     assert_allclose(r.serving_embodied_g_co2e_per_m_tokens, 462.5e3 * 1.6 / (5 * 8766))
 
 
+def test_fleet_pool_without_power_warns() -> None:
+    r = carbon.stage(Carbon(grid_g_co2e_per_kwh=500.0), fleet=[PoolUse("tpu-v5p", 100, 4)])
+    assert r.fleet_carbon_t_co2e_per_year is None and r.fleet_embodied_carbon_t_co2e_per_year is not None
+    assert any("tpu-v5p" in w for w in r.warnings)
+
+
 def test_stage_is_vectorised_and_quiet_in_chunks() -> None:
     draws = np.array([100.0, 200.0, 300.0])
     r = carbon.stage(Carbon(grid_g_co2e_per_kwh=200.0), energy_kwh=np.array([1e6, 1e6, 2e6]), point=False)

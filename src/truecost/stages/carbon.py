@@ -370,7 +370,13 @@ def stage(
 
     if fleet:
         energies = [p.energy_kwh_per_year for p in fleet]
-        if all(e is not None for e in energies):
+        missing = [p.accelerator for p in fleet if p.energy_kwh_per_year is None]
+        if missing:
+            notes.warn(
+                f"no TDP or measured power for {', '.join(sorted(set(missing)))}: the fleet's energy and "
+                "operational emissions a year are not computed"
+            )
+        else:
             total = sum(energies)
             out["fleet_energy_kwh_per_year"] = total
             out["fleet_carbon_t_co2e_per_year"] = operational_t_co2e(total, g)
