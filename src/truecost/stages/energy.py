@@ -5,22 +5,27 @@ Average electrical power per accelerator, before the data-centre overhead (PUE),
 - ``given``: `power.gpu_watts`, the publication's or user's own figure per device. It is taken
   as the device's whole average draw as the publication counts it, so `server_to_chip` and
   `utilisation` default to 1; a given value still multiplies (to scale a chip-only or peak
-  figure). PUE applies as always; a figure with the PUE folded in needs `pue: 1`.
+  figure). PUE applies as always; a figure with the PUE folded in needs `pue: 1`, or
+  `gpu_watts_include_pue: true` (energy then skips the PUE, which still sizes the facility
+  for the owned costs).
   Conventions, written down (each reproduces its publication, see
   `catalog/data/validation/emissions.csv`):
 
   =========================  =========  =====  ===============================================
   publication                gpu_watts  pue    what the figure is
   =========================  =========  =====  ===============================================
-  Llama 3.1 / 3 / 2 cards    700 / 400  1      TDP "adjusted for power usage efficiency"
+  Llama 3.1 / 3 / 2 cards    700 / 400  1 [*]  TDP "adjusted for power usage efficiency"
   LLaMA (Touvron 2023)       400        1.1    A100 TDP, PUE applied separately
   GPT-3 (Patterson 2021)     330        1.1    measured average system power per V100
   PaLM (Chowdhery 2022)      378.5      1.08   measured system power per TPU v4 chip
   BLOOM dynamic (Luccioni)   400        1      A100 TDP; idle and PUE counted separately
   =========================  =========  =====  ===============================================
 
+  [*] or any `pue` with `gpu_watts_include_pue: true`.
+
 - ``measured``: a catalog row of measured average system power per device during training
-  (`catalog/data/measured_power.csv`; TPU v4: PaLM's 378.5 W). Server share and utilisation are
+  (`catalog/data/measured_power.csv`; TPU v4: PaLM's 378.5 W; TPU v3: Meena/LaMDA's 289 W).
+  Server share and utilisation are
   in the measurement, so they default to 1 as for ``given``.
 - ``tdp``: Epoch AI's method (formulas.md sec. 3), TDP x server-to-chip power x average
   utilisation, with their cited per-accelerator defaults.
