@@ -146,3 +146,15 @@ def test_grid_year_is_not_a_distribution() -> None:
     with pytest.raises(ScenarioError) as exc:
         truecost.estimate(scn, samples=10, seed=1)
     assert exc.value.field == "carbon.year"
+
+
+def test_report_has_an_energy_and_carbon_section() -> None:
+    from truecost.report import html_report
+    from truecost.report.content import gather
+
+    data = gather(truecost.estimate("deepseek-v3"))
+    assert [r.key for r in data.carbon][:3] == ["energy_kwh", "grid_g_co2e_per_kwh", "carbon_t_co2e"]
+    assert "China grid in 2024" in data.carbon_note
+    assert 'id="carbon"' in html_report("deepseek-v3")
+    no_carbon = {"training": {"flops": 1e24}, "cluster": {"accelerator": "h100-sxm", "count": 64}}
+    assert gather(truecost.estimate(no_carbon)).carbon == () and 'id="carbon"' not in html_report(no_carbon)
