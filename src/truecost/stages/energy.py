@@ -84,8 +84,8 @@ def device_power_w(watts: Any, server_to_chip: Any = 1.0, utilisation: Any = 1.0
 def energy_kwh(gpu_hours: Any, watts: Any, server_to_chip: Any, utilisation: Any, pue: Any) -> Any:
     """Facility energy of a run (Epoch AI method, formulas.md sec. 3). [kWh]
 
-    gpu_hours x watts x server_to_chip x utilisation x PUE; the same formula as
-    `truecost.stages.run.energy_kwh`, with `watts` a TDP or a measured average.
+    gpu_hours x watts x server_to_chip x utilisation x PUE, with `watts` a TDP or a measured
+    average (`truecost.stages.run` re-exports it).
 
     >>> round(energy_kwh(1000, 700, 1.82, 0.75, 1.25))
     1194

@@ -20,7 +20,7 @@ from ..errors import ScenarioError
 from ..scenario.cluster import Cluster
 from ..scenario.power import Power
 from ..scenario.training import Stage, Training
-from ..units import HOURS_PER_DAY, SECONDS_PER_HOUR, W_PER_KW
+from ..units import HOURS_PER_DAY, SECONDS_PER_HOUR
 from . import energy
 from .base import Notes, StageResult, quantity
 from .flops import FlopsResult
@@ -71,15 +71,9 @@ def wall_clock_days(gpu_hours_: Any, count: Any) -> Any:
     return gpu_hours_ / count / HOURS_PER_DAY
 
 
-def energy_kwh(gpu_hours_: Any, tdp_w: Any, server_to_chip: Any, utilisation: Any, pue: Any) -> Any:
-    """Facility energy of a run (Epoch AI method, formulas.md sec. 3). [kWh]
-
-    TDP x server-to-chip power x average utilisation x PUE x hours.
-
-    >>> round(energy_kwh(1000, 700, 1.82, 0.75, 1.25))
-    1194
-    """
-    return gpu_hours_ * tdp_w / W_PER_KW * server_to_chip * utilisation * pue
+# The energy formula (TDP x server-to-chip x utilisation x PUE x hours, Epoch AI) lives in
+# `truecost.stages.energy` with the measured and given power bases; re-exported here.
+energy_kwh = energy.energy_kwh
 
 
 MFU_IMPLAUSIBLY_HIGH = 0.75  # above any published LLM training MFU (formulas.md; PaLM 46%, LaMDA 56%)
