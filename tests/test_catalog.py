@@ -34,7 +34,7 @@ from truecost.catalog.loaders import ID_PATTERN
 KINDS = ("hardware", "models", "runs")
 EXPECTED_ACCELERATORS = [
     "v100", "a100-sxm4-40gb", "a100-sxm4-80gb", "h100-sxm", "h100-pcie", "h800", "h20", "h200", "b200",
-    "gb200", "mi250x", "mi300x", "mi325x", "tpu-v4", "tpu-v5e", "tpu-v5p", "gaudi2", "gaudi3",
+    "gb200", "mi250x", "mi300x", "mi325x", "tpu-v3", "tpu-v4", "tpu-v5e", "tpu-v5p", "gaudi2", "gaudi3",
 ]  # fmt: skip
 REQUIRED_MODELS = [
     "deepseek-v3", "deepseek-v2", "llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "llama-2-7b",
@@ -200,8 +200,8 @@ def test_run_references_resolve():
 
 
 def test_bad_run_reference_fails():
-    text = _csv_with(_data_text("runs.csv"), "gopher-280b", "accelerator_id", "tpu-v3")
-    with pytest.raises(CatalogError, match=r"gopher-280b.*accelerator_id.*'tpu-v3'"):
+    text = _csv_with(_data_text("runs.csv"), "gopher-280b", "accelerator_id", "tpu-v2")
+    with pytest.raises(CatalogError, match=r"gopher-280b.*accelerator_id.*'tpu-v2'"):
         parse_runs(text, accelerator_ids=accelerators(), model_ids=models())
 
 
@@ -268,7 +268,7 @@ def test_unknown_id_lists_valid_ids(getter, noun, valid):
 
 
 def test_unknown_catalog_kind_lists_kinds():
-    with pytest.raises(UnknownIdError, match="valid kinds: hardware, models, runs"):
+    with pytest.raises(UnknownIdError, match="valid kinds: embodied, grid, hardware, models, runs"):
         catalog_rows("gpus")
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import numpy as np
 from .errors import ScenarioError
 from .result import Estimate, StageResults, ordered
 from .scenario import Scenario, load_raw, validate
-from .stages import fleet, flops, lab, model, run, views
+from .stages import carbon, fleet, flops, lab, model, run, views
 from .stages.base import Assumption
 from .stages.perf import stage as perf
 from .stages.pricing import owned, rental
@@ -33,6 +33,7 @@ from .uncertainty import (
     find_distributions,
     input_streams,
     iter_chunks,
+    parse_distribution,
     path_str,
     substitute,
     summarize_extended,
@@ -40,7 +41,7 @@ from .uncertainty import (
 
 Path_ = tuple[str | int, ...]
 
-# Inputs that fix the architecture or the parallel layout: the chain treats them as known.
+# Inputs that fix the architecture, the parallel layout or the grid year: the chain treats them as known.
 _NO_DISTRIBUTIONS: tuple[Path_, ...] = (
     ("model",),
     ("training", "seq_len"),
@@ -48,6 +49,7 @@ _NO_DISTRIBUTIONS: tuple[Path_, ...] = (
     ("cluster", "parallelism"),
     ("cluster", "network"),
     ("cluster", "gpus_per_node"),
+    ("carbon", "year"),
 )
 CHUNK = DEFAULT_CHUNK  # trials per vectorised pass: bounds working memory
 DRAWS_KEPT = 20_000  # thinned samples kept on the result for charts
@@ -60,6 +62,14 @@ class Prepared:
     raw: dict[str, Any]
     scenario: Scenario
     dists: dict[Path_, Distribution]
+    # Uncertainty the chain adds by default (the grid intensity of a region within the table's
+    # spread); sampled like `dists` but absent from the point run, which takes the table value.
+    default_dists: dict[Path_, Distribution] = field(default_factory=dict)
+
+    @property
+    def sampled(self) -> dict[Path_, Distribution]:
+        """Every uncertain input: the scenario's distributions and the default ones."""
+        return {**self.dists, **self.default_dists}
 
 
 def prepare(source: str | Path | Mapping[str, Any]) -> Prepared:
@@ -73,8 +83,8 @@ def prepare(source: str | Path | Mapping[str, Any]) -> Prepared:
         for banned in _NO_DISTRIBUTIONS:
             if p[: len(banned)] == banned:
                 raise ScenarioError(
-                    "a distribution is not supported here: this input fixes the architecture or the "
-                    "parallel layout, which the chain treats as known; give a number",
+                    "a distribution is not supported here: this input fixes the architecture, the "
+                    "parallel layout or the grid year, which the chain treats as known; give a number",
                     field=path_str(p),
                 )
     scn = validate(substitute(raw, {p: d.median for p, d in dists.items()}))
@@ -86,7 +96,12 @@ def prepare(source: str | Path | Mapping[str, Any]) -> Prepared:
                 raise ScenarioError(
                     f"at the {round(q * 100)}th percentile of its distribution: {exc}"
                 ) from None
-    return Prepared(raw=raw, scenario=scn, dists=dists)
+    defaults = {
+        p: parse_distribution(spec, p)
+        for p, spec in carbon.default_uncertainty(scn.carbon, carbon.start_year(scn.training)).items()
+        if p not in dists
+    }
+    return Prepared(raw=raw, scenario=scn, dists=dists, default_dists=defaults)
 
 
 def _leaf(raw: Any, path: Path_) -> Any:
@@ -148,9 +163,29 @@ def run_stages(
         point=point,
     )
     lb = lab.stage(scn.lab, scn.ownership, rent, own, fl, point=point)
-    upstream = StageResults(model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb)
+    c = carbon.stage(
+        scn.carbon,
+        energy_kwh=r.energy_kwh,
+        gpu_hours=r.gpu_hours,
+        accelerator=cl.accelerator if cl is not None else None,
+        gpus_per_node=cl.gpus_per_node if cl is not None else None,
+        start_year=carbon.start_year(scn.training),
+        life_years=scn.ownership.life_years,
+        utilisation=scn.ownership.fleet_utilisation,
+        fleet=carbon.fleet_uses(
+            scn.fleet, scn.ownership, scn.power, cl.accelerator if cl is not None else None
+        )
+        if scn.carbon.given
+        else (),
+        point=point,
+    )
+    upstream = StageResults(
+        model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, carbon=c
+    )
     v = views.stage(upstream.quantities(), fl, lb, scn.reference_points, point=point)
-    return StageResults(model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, views=v)
+    return StageResults(
+        model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, views=v, carbon=c
+    )
 
 
 def merged_notes(stages: StageResults, scn: Scenario) -> tuple[list[Assumption], list[str]]:
@@ -207,6 +242,13 @@ def estimate(
             replace(a, source=f"{a.source}; uncertain: {d.describe()}{why}") if a.field == name else a
             for a in assumptions
         ]
+    for p, d in prep.default_dists.items():
+        assumptions = [
+            replace(a, source=f"{a.source}; uncertain by default: {d.describe()} (the table's spread)")
+            if a.field == path_str(p)
+            else a
+            for a in assumptions
+        ]
     point = {k: float(np.asarray(v)) for k, v in quantities.items()}
     common: dict[str, Any] = dict(
         scenario=prep.scenario.name,
@@ -222,13 +264,13 @@ def estimate(
         return Estimate(results=ordered(point), **common)
 
     # One random stream per input (keyed by seed and path): results do not depend on the chunk size.
-    dists = {**prep.dists, **predicted_dists(stages)}
-    streams = input_streams(dists, seed)
+    sampled = {**prep.sampled, **predicted_dists(stages)}
+    streams = input_streams(sampled, seed)
     chunks: dict[str, list[Any]] = {k: [] for k in quantities}  # arrays, or floats where constant
     bounds = list(iter_chunks(int(samples), CHUNK))
     for lo, hi in bounds:
         n = hi - lo
-        scn = inject_all(prep.scenario, draw(dists, n, streams))
+        scn = inject_all(prep.scenario, draw(sampled, n, streams))
         got = run_stages(scn, point=False, known_perf=stages.perf).quantities()
         for k in chunks:
             v = np.asarray(got[k], dtype=float)

@@ -115,10 +115,11 @@ def presets(json_out: JsonOpt = False) -> None:
 @app.command()
 @_user_errors
 def catalog(
-    kind: Annotated[str, typer.Argument(help="hardware | models | runs | stacks")],
+    kind: Annotated[str, typer.Argument(help="hardware | models | runs | stacks | grid | embodied")],
     json_out: JsonOpt = False,
 ) -> None:
-    """Print a shipped catalog (accelerators, model architectures, published training runs, software stacks)."""
+    """Print a shipped catalog (accelerators, model architectures, published training runs, software
+    stacks, grid carbon intensity by region and year, embodied carbon of hardware)."""
     from .catalog import catalog_rows
 
     rows = catalog_rows(kind)
@@ -149,6 +150,8 @@ def catalog(
             "reported_cost_usd",
         ],
         "stacks": ["id", "first_date", "accelerators", "recompute", "schedules", "max_zero", "source"],
+        "grid": ["region", "year", "g_co2e_per_kwh", "dataset", "verification"],
+        "embodied": ["id", "kg_co2e", "unit", "boundary", "default_for"],
     }[kind]
     print_renderable(rows_table(rows, [c for c in columns if not rows or c in rows[0]], f"Catalog: {kind}"))
 
@@ -156,7 +159,8 @@ def catalog(
 @app.command()
 @_user_errors
 def validate(json_out: JsonOpt = False) -> None:
-    """Compare predictions with published figures: FLOPs of catalog runs, measured step times, GPU-hours."""
+    """Compare predictions with published figures: FLOPs of catalog runs, measured step times, GPU-hours,
+    training emissions recomputed from each publication's inputs."""
     from .analysis.validate import validate_all
 
     report = validate_all()

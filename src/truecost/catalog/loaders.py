@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from ..architecture import Architecture
 from ..units import BYTE_PER_TB, gb_to_byte, tflops_to_flop_per_s
+from .carbon_tables import embodied_catalog_rows, grid_catalog_rows
 from .entries import ModelEntry, TrainingRun
 from .schema import Accelerator, UnknownIdError
 from .stacks import stack_rows
@@ -474,12 +475,14 @@ CATALOG_KINDS: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "models": _model_rows,
     "runs": _run_rows,
     "stacks": lambda: stack_rows(),
+    "grid": grid_catalog_rows,
+    "embodied": embodied_catalog_rows,
 }
 
 
 def catalog_rows(kind: str) -> list[dict[str, Any]]:
-    """JSON-ready rows of one catalog (`hardware`, `models`, `runs` or `stacks`), each with id, source,
-    accessed.
+    """JSON-ready rows of one catalog (`hardware`, `models`, `runs`, `stacks`, `grid` or `embodied`),
+    each with id, source, accessed.
 
     >>> catalog_rows("hardware")[0]["id"]
     'v100'

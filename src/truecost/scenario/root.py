@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from ..architecture import Architecture
 from .base import Frozen
+from .carbon import Carbon
 from .cluster import Cluster
 from .fleet import FleetPool
 from .lab import Lab
@@ -26,6 +27,7 @@ class Scenario(Frozen):
     training: Training = Training()
     cluster: Cluster | None = None
     power: Power = Power()
+    carbon: Carbon = Carbon()
     pricing: Pricing = Pricing()
     ownership: Ownership = Ownership()
     fleet: tuple[FleetPool, ...] | None = None
