@@ -409,7 +409,10 @@ def _validate(raw: dict[str, Any], pts: _Points) -> None:
         try:
             estimate(scn)
         except (TruecostError, UnknownIdError) as exc:
-            raise ScenarioError(f"value {v!r}: {exc}", field=pts.names[j]) from None
+            field = getattr(exc, "field", None)
+            inner = str(exc).removeprefix(f"{field}: ") if field else str(exc)
+            at = f" (at {field})" if field and field != pts.names[j] else ""
+            raise ScenarioError(f"value {v!r}{at}: {inner}", field=pts.names[j]) from None
 
     for j, v in pts.checks():
         scn = copy.deepcopy(base)
