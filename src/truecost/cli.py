@@ -180,10 +180,12 @@ def sweep(
     )
     task = bar.add_task("sweep", total=None)
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int) -> None:  # first called once the inputs are validated
+        if not bar.live.is_started:
+            bar.start()
         bar.update(task, completed=done, total=total)
 
-    with bar:
+    try:
         df = run_sweep(
             scenario,
             grid,
@@ -194,6 +196,8 @@ def sweep(
             resume=resume,
             progress=progress,
         )
+    finally:
+        bar.stop()
     failed = int((df["error"] != "").sum()) if "error" in df else 0
     warned = int((df["warnings"] != "").sum())
     typer.echo(
