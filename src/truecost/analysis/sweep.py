@@ -365,7 +365,10 @@ def run_point(
     """One point: its results flattened to columns, then its warnings and error (if any)."""
     from ..chain import estimate
 
-    scn = copy.deepcopy(dict(raw))
+    scn = dict(raw)  # copy only the sections a path touches: the chain does not mutate its input
+    for section in {p[0] for p in paths}:
+        if section in scn:
+            scn[section] = copy.deepcopy(scn[section])
     for p, v in zip(paths, values, strict=True):
         set_path(scn, p, copy.deepcopy(v))
     try:
@@ -397,17 +400,22 @@ def run_partition(
 
 
 def _validate(raw: dict[str, Any], pts: _Points) -> None:
-    """Fail before any work on a path or value the chain cannot take, naming it."""
-    from ..chain import estimate
+    """Fail before any work on a path or value the chain cannot take, naming it.
+
+    The first point runs through the whole chain; every other value to check is set into it and
+    validated against the schema only (`prepare`, ~0.2 ms, a seventh of a point estimate), so a
+    10,000-value grid costs ~2 s of checks, not a second sweep.
+    """
+    from ..chain import estimate, prepare
 
     first = pts.rows(0, 1)[0]
     base = copy.deepcopy(raw)
     for p, v in zip(pts.paths, first, strict=True):
         set_path(base, p, copy.deepcopy(v))
 
-    def check(scn: dict[str, Any], j: int, v: Any) -> None:
+    def check(run: Callable[[Any], Any], scn: dict[str, Any], j: int, v: Any) -> None:
         try:
-            estimate(scn)
+            run(scn)
         except (TruecostError, UnknownIdError) as exc:
             field = getattr(exc, "field", None)
             inner = str(exc).removeprefix(f"{field}: ") if field else str(exc)
@@ -417,7 +425,14 @@ def _validate(raw: dict[str, Any], pts: _Points) -> None:
     for j, v in pts.checks():
         scn = copy.deepcopy(base)
         set_path(scn, pts.paths[j], copy.deepcopy(v))
-        check(scn, j, v)
+        check(prepare, scn, j, v)
+    try:
+        estimate(base)
+    except (TruecostError, UnknownIdError) as exc:
+        shown = ", ".join(f"{n}={v!r}" for n, v in zip(pts.names, first, strict=True))
+        raise ScenarioError(
+            f"the first point ({shown}) fails: {exc}", field=getattr(exc, "field", None) or pts.names[0]
+        ) from None
 
 
 def _sidecar(output: Path) -> Path:
