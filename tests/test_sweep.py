@@ -262,3 +262,13 @@ def test_parse_helpers() -> None:
     )
     assert sweep_mod.parse_set("training.tokens=14.8e12") == ("training.tokens", [14.8e12])
     assert sweep_mod.parse_path("a[2].b[0]") == ("a", 2, "b", 0)
+
+
+def test_frontier_example_sweeps_hardware_generations() -> None:
+    path = Path(__file__).resolve().parent.parent / "examples" / "frontier-trend.yaml"
+    grid = {"cluster.accelerator": ["a100-sxm4-80gb", "h100-sxm", "b200"]}
+    df = truecost.sweep(str(path), grid, samples=500, seed=1)
+    assert (df["error"] if "error" in df else pd.Series([""])).eq("").all()
+    # the same FLOPs take fewer GPU-hours on each newer generation
+    assert df["gpu_hours_p50"].is_monotonic_decreasing
+    assert (df["final_run_cost_usd_p5"] < df["final_run_cost_usd_p95"]).all()
