@@ -272,3 +272,23 @@ def test_frontier_example_sweeps_hardware_generations() -> None:
     # the same FLOPs take fewer GPU-hours on each newer generation
     assert df["gpu_hours_p50"].is_monotonic_decreasing
     assert (df["final_run_cost_usd_p5"] < df["final_run_cost_usd_p95"]).all()
+
+
+def test_report_charts_a_sweep_file(tmp_path: Path) -> None:
+    from truecost.report.sweep import sweep_figure
+
+    src = tmp_path / "s.parquet"
+    truecost.sweep(uncertain_dsv3(), GRID, samples=200, seed=1, output=src)
+    fig = sweep_figure(pd.read_parquet(src), x="pricing.rental_usd_per_gpu_hour")
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    assert len(ax.lines) == 2  # one per cluster.count
+    assert len(ax.collections) == 2  # each with its p5-p95 band
+    for out in ("c.png", "c.html", "c.md"):
+        r = CliRunner().invoke(app, ["report", str(src), "-o", str(tmp_path / out)])
+        assert r.exit_code == 0, r.output
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+    assert "data:image/png;base64," in (tmp_path / "c.html").read_text()
+    assert (tmp_path / "c-sweep.png").exists()
+    r = CliRunner().invoke(app, ["report", str(src), "-o", str(tmp_path / "d.png"), "--y", "nope"])
+    assert r.exit_code == 2 and "error: y" in r.output and "final_run_cost_usd" in r.output

@@ -338,8 +338,23 @@ def report(
     ] = "html",
     samples: SamplesOpt = None,
     seed: SeedOpt = None,
+    x: Annotated[
+        str | None,
+        typer.Option("--x", help="Sweep file only: the varied input on the x axis (default the first)."),
+    ] = None,
+    y: Annotated[
+        str | None,
+        typer.Option("--y", help="Sweep file only: the result to chart (default final_run_cost_usd)."),
+    ] = None,
 ) -> None:
-    """Write a self-contained report: the answer, the four cost views, charts, derivation and sources."""
+    """Write a self-contained report: the answer, the four cost views, charts, derivation and sources.
+    Given a sweep file (.csv or .parquet from `truecost sweep`), chart a result against a varied
+    input with its 90% band on a log scale (.html, .png or .md)."""
+    from .report.sweep import is_sweep_file, write_sweep_report
+
+    if is_sweep_file(scenario):
+        typer.echo(f"wrote {write_sweep_report(scenario, output, x=x, y=y)}")
+        return
     from .report import write_report
 
     path = write_report(scenario, output, fmt=fmt, samples=samples, seed=seed)
