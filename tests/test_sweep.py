@@ -292,3 +292,13 @@ def test_report_charts_a_sweep_file(tmp_path: Path) -> None:
     assert (tmp_path / "c-sweep.png").exists()
     r = CliRunner().invoke(app, ["report", str(src), "-o", str(tmp_path / "d.png"), "--y", "nope"])
     assert r.exit_code == 2 and "error: y" in r.output and "final_run_cost_usd" in r.output
+
+
+def test_product_rows_by_index_match_itertools() -> None:
+    import itertools
+
+    grid = {"a.b": [1, 2, 3], "c.d": ["x", "y"], "e.f": [5, 6, 7, 8]}
+    pts = sweep_mod._Points(grid)
+    full = list(itertools.product(*grid.values()))
+    assert pts.rows(0, pts.n) == full
+    assert pts.rows(5, 9) == full[5:9]
