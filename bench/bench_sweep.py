@@ -105,7 +105,7 @@ def main() -> None:
     opened = []
     if not a.no_cluster:
         for w in (1, 2):
-            lc = LocalCluster(n_workers=w, threads_per_worker=1, processes=True, dashboard_address=None)
+            lc = LocalCluster(n_workers=w, threads_per_worker=1, processes=True, dashboard_address=":0")
             client = Client(lc)
             client.run(lambda: truecost.estimate("deepseek-v3"))  # warm the workers' imports
             clusters[f"cluster {w}w"] = client

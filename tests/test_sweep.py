@@ -38,7 +38,7 @@ def cluster():
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as lc,
         distributed.Client(lc) as client,
     ):
@@ -302,3 +302,15 @@ def test_product_rows_by_index_match_itertools() -> None:
     full = list(itertools.product(*grid.values()))
     assert pts.rows(0, pts.n) == full
     assert pts.rows(5, 9) == full[5:9]
+
+
+def test_interrupted_before_any_part_leaves_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "s.csv"
+
+    def stop(done: int, total: int) -> None:
+        raise Interrupt
+
+    with pytest.raises(Interrupt):
+        truecost.sweep("deepseek-v3", GRID, output=out, progress=stop)
+    assert list(tmp_path.iterdir()) == []
+    assert len(truecost.sweep("deepseek-v3", GRID, output=out)) == 6  # no --resume needed

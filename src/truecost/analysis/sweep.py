@@ -569,8 +569,6 @@ def sweep(
     for i in sorted(done):
         writer.tables[i] = pd.read_parquet(_part_path(parts_dir, i))  # type: ignore[arg-type]
     finished = sum(len(t) for t in writer.tables.values())
-    if progress is not None:
-        progress(finished, pts.n)
     todo = [i for i in range(n_parts) if i not in done]
     tasks = [(i, pts.rows(i * size, min(pts.n, (i + 1) * size))) for i in todo]
 
@@ -582,7 +580,15 @@ def sweep(
             progress(finished, pts.n)
 
     est_s = len(todo) * size * (POINT_COST_S + (samples or 0) * TRIAL_COST_S)
-    _execute(raw, pts.paths, tasks, size, samples, seed, scheduler, est_s, finish)
+    try:
+        if progress is not None:
+            progress(finished, pts.n)
+        _execute(raw, pts.paths, tasks, size, samples, seed, scheduler, est_s, finish)
+    except BaseException:
+        # keep finished parts for --resume; a sweep that finished none leaves nothing behind
+        if parts_dir is not None and not any(parts_dir.glob("part-*.parquet")):
+            shutil.rmtree(parts_dir, ignore_errors=True)
+        raise
 
     df = pd.concat([writer.tables[i] for i in range(n_parts)], axis=0, sort=False)
     df = _tail_columns(df.reset_index(drop=True))
