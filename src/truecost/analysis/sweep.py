@@ -643,6 +643,21 @@ def _prepare_parts(
     return seed, done
 
 
+def local_scheduler(est_s: float) -> str:
+    """The local Dask scheduler for a sweep of about ``est_s`` seconds of chain work.
+
+    Measured with bench/bench_sweep.py and interleaved A/B runs on the 2-core VM (shared, load
+    8-14): threads run no faster than this process alone (the chain is Python: pydantic and the
+    stages hold the GIL); worker processes only pay off with idle cores (with none idle, 3,000
+    points took 6.8 s on the process pool vs 4.3 s in-process, and a 2-worker LocalCluster ran
+    1.3-1.4x a 1-worker one). So: processes when a core is idle and the work outweighs starting
+    them, else this process. ``--scheduler`` (a Dask cluster) is the way to scale further.
+    """
+    cpus = os.cpu_count() or 1
+    idle = cpus - os.getloadavg()[0] if hasattr(os, "getloadavg") else cpus
+    return "processes" if est_s >= LOCAL_INLINE_S and cpus > 1 and idle >= 1 else "sync"
+
+
 def _execute(
     raw: dict[str, Any],
     paths: list[FieldPath],
@@ -657,11 +672,7 @@ def _execute(
     if not tasks:
         return
     if scheduler is None:
-        # Measured (bench/bench_sweep.py, 2 cores): the chain is Python (pydantic, the stages) and
-        # holds the GIL, so threads run ~1x a serial loop while processes run ~1.8x; with
-        # samples the numpy parts release the GIL only partly and processes still win.
-        # Small sweeps stay in this process: starting workers costs ~1 s.
-        scheduler = "sync" if est_s < LOCAL_INLINE_S or (os.cpu_count() or 1) == 1 else "processes"
+        scheduler = local_scheduler(est_s)
     if isinstance(scheduler, str) and scheduler in ("sync", "threads", "processes"):
         _execute_local(raw, paths, tasks, size, samples, seed, scheduler, finish)
     else:
