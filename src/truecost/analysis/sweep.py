@@ -521,8 +521,8 @@ def sweep(
     grid : {path: [values]} (their product), or a pandas DataFrame of explicit points (one
         column per path; `latin_hypercube` makes one).
     samples, seed : Monte Carlo trials per point; point i is seeded from (seed, i).
-    scheduler : None runs locally (in this process for small sweeps, else Dask's multiprocessing
-        scheduler); "sync" | "threads" | "processes" pick a local Dask scheduler; any other string
+    scheduler : None runs locally (see `local_scheduler`: Dask's process pool when a core is
+        idle and the sweep is large, else this process); "sync" | "threads" | "processes" pick a local Dask scheduler; any other string
         is a Dask distributed scheduler address (tcp://host:8786); a distributed.Client is used as is.
     output : a .csv or .parquet file to write; parts go to ``output.parts/`` as partitions finish.
     resume : skip the partitions already in ``output.parts/`` (same scenario, grid, samples, seed).
