@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from .dates import decimal_year
 from .errors import ScenarioError
 from .result import Estimate, StageResults, ordered
 from .scenario import Scenario, load_raw, validate
-from .stages import fleet, flops, lab, model, run, views
+from .stages import fleet, flops, lab, model, money, run, views
 from .stages.base import Assumption
 from .stages.perf import stage as perf
 from .stages.pricing import owned, rental
@@ -125,19 +126,28 @@ def run_stages(
     rent = rental.stage(scn.pricing, cl, scn.training, r, point=point)
     # The run's hardware: the first fleet pool with its accelerator prices the owned run.
     idx, pool = owned.run_pool(scn.fleet, cl.accelerator) if cl is not None else (None, None)
-    own = owned.stage(scn.ownership, scn.power, cl, r, pool=pool, pool_index=idx, point=point)
+    start = decimal_year(scn.training.start_date) if scn.training.start_date else None
+    own = owned.stage(
+        scn.ownership, scn.power, cl, r, pool=pool, pool_index=idx, start_year=start, point=point
+    )
     fl = fleet.stage(
         scn.fleet,
         scn.ownership,
         scn.power,
         run_accelerator=cl.accelerator if cl is not None else None,
         lab_horizon_years=scn.lab.horizon_years if scn.lab is not None else None,
+        start_year=start,
         point=point,
     )
     lb = lab.stage(scn.lab, scn.ownership, rent, own, fl, point=point)
+    method = scn.ownership.resolved_method or owned.DEFAULT_DEPRECIATION
+    mon = money.stage(scn.money, scn.training, method, r.wall_clock_days, point=point)
+    rent, own, fl, lb = (money.in_constant_dollars(x, mon.factor) for x in (rent, own, fl, lb))
     upstream = StageResults(model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb)
     v = views.stage(upstream.quantities(), fl, lb, scn.reference_points, point=point)
-    return StageResults(model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, views=v)
+    return StageResults(
+        model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, views=v, money=mon
+    )
 
 
 def merged_notes(stages: StageResults, scn: Scenario) -> tuple[list[Assumption], list[str]]:

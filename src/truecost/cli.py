@@ -115,10 +115,11 @@ def presets(json_out: JsonOpt = False) -> None:
 @app.command()
 @_user_errors
 def catalog(
-    kind: Annotated[str, typer.Argument(help="hardware | models | runs")],
+    kind: Annotated[str, typer.Argument(help="hardware | models | runs | prices | hardware-prices")],
     json_out: JsonOpt = False,
 ) -> None:
-    """Print a shipped catalog (accelerators, model architectures, published training runs)."""
+    """Print a shipped catalog (accelerators, model architectures, published training runs, dated
+    rental prices by basis, dated purchase prices)."""
     from .catalog import catalog_rows
 
     rows = catalog_rows(kind)
@@ -148,6 +149,8 @@ def catalog(
             "reported_flops",
             "reported_cost_usd",
         ],
+        "prices": ["accelerator_id", "date", "usd_per_gpu_hour", "basis", "provider", "region", "verification"],
+        "hardware-prices": ["accelerator_id", "date", "usd_per_accelerator", "kind", "item", "verification"],
     }[kind]
     print_renderable(rows_table(rows, [c for c in columns if not rows or c in rows[0]], f"Catalog: {kind}"))
 

@@ -13,6 +13,7 @@ from .stages.fleet import FleetResult
 from .stages.flops import FlopsResult
 from .stages.lab import LabResult
 from .stages.model import ModelResult
+from .stages.money import MoneyResult
 from .stages.perf.stage import PerfResult
 from .stages.pricing import OwnedResult, RentalResult
 from .stages.run import RunResult
@@ -71,6 +72,7 @@ class StageResults:
     fleet: FleetResult = field(default_factory=FleetResult)
     lab: LabResult = field(default_factory=LabResult)
     views: ViewsResult = field(default_factory=ViewsResult)
+    money: MoneyResult = field(default_factory=MoneyResult)
 
     def __iter__(self) -> Iterator[StageResult]:
         return iter(
@@ -84,6 +86,7 @@ class StageResults:
                 self.fleet,
                 self.lab,
                 self.views,
+                self.money,
             )
         )
 
@@ -160,6 +163,9 @@ class StageResults:
             d["compute_cross_check"] = lab.compute_cross_check.to_dict()
         if self.views.reference_points:
             d["reference_points"] = [r.to_dict() for r in self.views.reference_points]
+        if self.money.dollar_year is not None:
+            mo = self.money
+            d["dollars"] = {"dollar_year": mo.dollar_year, "index": mo.index, "from_year": mo.from_year, "factor": mo.factor}
         return d
 
 

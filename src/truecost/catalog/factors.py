@@ -31,6 +31,11 @@ FACTORS = (
     "power_utilisation",
     "chip_server_overhead",
     "catalog_price_server_overhead",
+    "life_years",
+    "epoch_server_overhead",
+    "epoch_chip_power_w",
+    "epoch_server_to_chip_power",
+    "epoch_power_utilisation",
 )
 
 
@@ -62,6 +67,19 @@ def factor(accelerator_id: str, name: str) -> Cited | None:
         if any(ch in acc for ch in "*?[") and fnmatchcase(accelerator_id, acc):
             return c
     return None
+
+
+def epoch_factor(accelerator_id: str, name: str) -> Cited | None:
+    """Epoch AI's own value of a factor (`epoch_<name>` rows), else the general row: the
+    `ownership.method: epoch` setting reads only these.
+
+    >>> epoch_factor("tpu-v4", "power_utilisation").value, factor("tpu-v4", "power_utilisation").value
+    (0.43, 1.0)
+    """
+    own = f"epoch_{name}"
+    if own in FACTORS and (c := factor(accelerator_id, own)) is not None:
+        return c
+    return factor(accelerator_id, name) if name in FACTORS else None
 
 
 def factor_rows() -> list[dict[str, object]]:

@@ -12,6 +12,7 @@ from .base import Frozen
 from .cluster import Cluster
 from .fleet import FleetPool
 from .lab import Lab
+from .money import Money
 from .ownership import Ownership
 from .power import Power
 from .pricing import Pricing
@@ -30,6 +31,7 @@ class Scenario(Frozen):
     ownership: Ownership = Ownership()
     fleet: tuple[FleetPool, ...] | None = None
     lab: Lab | None = None
+    money: Money = Money()
     notes: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     input_sources: dict[str, str] = Field(

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from ..catalog import get_accelerator
 from ..scenario.fleet import FleetPool
 from ..scenario.ownership import Ownership
 from ..scenario.power import Power
@@ -30,6 +29,7 @@ from .base import Notes, StageResult, quantity
 from .pricing import (
     DEPRECIATION_METHODS,
     HORIZON_YEARS,
+    Dates,
     OwnedInputs,
     capital_cost_usd_per_year,
     dominant_terms_sentence,
@@ -219,9 +219,12 @@ def stage(
     *,
     run_accelerator: str | None,
     lab_horizon_years: Any = None,
+    start_year: float | None = None,
     point: bool = True,
 ) -> FleetResult:
-    """`lab_horizon_years`: the lab's horizon, when it sets one (one horizon for fleet and lab)."""
+    """`lab_horizon_years`: the lab's horizon, when it sets one (one horizon for fleet and lab).
+    `start_year`: the run's training start (decimal year); each pool ages from its own
+    `acquisition_year` to it, and a catalog-priced pool takes the price in force at its purchase."""
     if not fleet:
         return FleetResult()
     notes = Notes(point)
@@ -237,6 +240,8 @@ def stage(
             run_accelerator=run_accelerator,
             pool=pool,
             pool_index=i,
+            dates=Dates(start_year=start_year),
+            for_fleet=True,
         )
         assert inp is not None  # need_price=True raises instead
         notes.assume(
@@ -288,13 +293,11 @@ def _floats(d: dict[str, Any]) -> dict[str, float]:
 def _pool_summary(
     notes: Notes, i: int, pool: FleetPool, inp: OwnedInputs, parts: dict[str, Any]
 ) -> PoolSummary:
-    acc = get_accelerator(pool.accelerator)
     priced_by_catalog = pool.unit_price_usd is None and pool.server_price_usd is None
-    if priced_by_catalog and pool.acquisition_year is not None and acc.unit_price_date:
-        price_year = float(acc.unit_price_date[:4])
-        if abs(price_year - pool.acquisition_year) >= PRICE_DATE_GAP_WARN_YEARS:
+    if priced_by_catalog and pool.acquisition_year is not None and inp.price_year is not None:
+        if abs(inp.price_year - (pool.acquisition_year + 0.5)) >= PRICE_DATE_GAP_WARN_YEARS:
             notes.warn(
-                f"fleet[{i}] ({pool.accelerator}) is priced at the catalog price dated {acc.unit_price_date}, "
+                f"fleet[{i}] ({pool.accelerator}) is priced at the catalog price dated {inp.price_year:.1f}, "
                 f"but was acquired in {pool.acquisition_year:g}; set fleet[{i}].unit_price_usd for that year's price"
             )
     terms = owned_cost_terms(inp)
