@@ -142,7 +142,10 @@ def run_stages(
     lb = lab.stage(scn.lab, scn.ownership, rent, own, fl, point=point)
     method = scn.ownership.resolved_method or owned.DEFAULT_DEPRECIATION
     mon = money.stage(scn.money, scn.training, method, r.wall_clock_days, point=point)
-    rent, own, fl, lb = (money.in_constant_dollars(x, mon.factor) for x in (rent, own, fl, lb))
+    rent = money.in_constant_dollars(rent, mon.factor)
+    own = money.in_constant_dollars(own, mon.factor)
+    fl = money.in_constant_dollars(fl, mon.factor)
+    lb = money.in_constant_dollars(lb, mon.factor)
     upstream = StageResults(model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb)
     v = views.stage(upstream.quantities(), fl, lb, scn.reference_points, point=point)
     return StageResults(

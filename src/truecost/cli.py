@@ -149,7 +149,15 @@ def catalog(
             "reported_flops",
             "reported_cost_usd",
         ],
-        "prices": ["accelerator_id", "date", "usd_per_gpu_hour", "basis", "provider", "region", "verification"],
+        "prices": [
+            "accelerator_id",
+            "date",
+            "usd_per_gpu_hour",
+            "basis",
+            "provider",
+            "region",
+            "verification",
+        ],
         "hardware-prices": ["accelerator_id", "date", "usd_per_accelerator", "kind", "item", "verification"],
     }[kind]
     print_renderable(rows_table(rows, [c for c in columns if not rows or c in rows[0]], f"Catalog: {kind}"))

@@ -165,7 +165,12 @@ class StageResults:
             d["reference_points"] = [r.to_dict() for r in self.views.reference_points]
         if self.money.dollar_year is not None:
             mo = self.money
-            d["dollars"] = {"dollar_year": mo.dollar_year, "index": mo.index, "from_year": mo.from_year, "factor": mo.factor}
+            d["dollars"] = {
+                "dollar_year": mo.dollar_year,
+                "index": mo.index,
+                "from_year": mo.from_year,
+                "factor": mo.factor,
+            }
         return d
 
 

@@ -103,7 +103,8 @@ def epoch_rows() -> list[dict[str, Any]]:
                 "ratio": ours / theirs,
                 "error_pct": round((ours - theirs) / theirs * 100, 2),
                 "note": f"{r['chips']} x {r['epoch_hardware']} ({r['accelerator_id']}), {float(r['chip_hours']):.4g} "
-                f"chip-h, start {r['training_start']}, PUE {r['pue']}" + (f"; {r['notes']}" if r["notes"] else ""),
+                f"chip-h, start {r['training_start']}, PUE {r['pue']}"
+                + (f"; {r['notes']}" if r["notes"] else ""),
             }
         )
     return rows

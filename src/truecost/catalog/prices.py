@@ -46,7 +46,9 @@ def _num(file: str, i: int, r: dict[str, str], column: str) -> float:
     try:
         v = float(r[column])
     except (KeyError, ValueError):
-        raise PriceDataError(f"{file} line {i}, column {column!r}: {r.get(column)!r} is not a number") from None
+        raise PriceDataError(
+            f"{file} line {i}, column {column!r}: {r.get(column)!r} is not a number"
+        ) from None
     if not v > 0:
         raise PriceDataError(f"{file} line {i}, column {column!r}: {v} is not positive")
     return v
@@ -132,7 +134,9 @@ def _rental_rows() -> tuple[RentalPrice, ...]:
     out = []
     for i, r in enumerate(_read(RENTAL_FILE), start=2):
         if r["basis"] not in BASES:
-            raise PriceDataError(f"{RENTAL_FILE} line {i}: unknown basis {r['basis']!r}; valid: {', '.join(BASES)}")
+            raise PriceDataError(
+                f"{RENTAL_FILE} line {i}: unknown basis {r['basis']!r}; valid: {', '.join(BASES)}"
+            )
         decimal_year(r["date"])
         out.append(
             RentalPrice(
@@ -314,11 +318,18 @@ def _index_rows() -> tuple[IndexValue, ...]:
     out = []
     for i, r in enumerate(_read(INDICES_FILE), start=2):
         if r["index"] not in INDICES:
-            raise PriceDataError(f"{INDICES_FILE} line {i}: unknown index {r['index']!r}; valid: {', '.join(INDICES)}")
+            raise PriceDataError(
+                f"{INDICES_FILE} line {i}: unknown index {r['index']!r}; valid: {', '.join(INDICES)}"
+            )
         out.append(
             IndexValue(
-                r["index"], int(r["year"]), _num(INDICES_FILE, i, r, "value"), r["source"], r["accessed"],
-                r["verification"], r["notes"],
+                r["index"],
+                int(r["year"]),
+                _num(INDICES_FILE, i, r, "value"),
+                r["source"],
+                r["accessed"],
+                r["verification"],
+                r["notes"],
             )
         )
     return tuple(out)
@@ -359,7 +370,13 @@ class ElectricityPrice:
 @cache
 def _electricity_rows() -> tuple[ElectricityPrice, ...]:
     return tuple(
-        ElectricityPrice(int(r["year"]), _num(ELECTRICITY_FILE, i, r, "usd_per_kwh"), r["region"], r["source"], r["accessed"])
+        ElectricityPrice(
+            int(r["year"]),
+            _num(ELECTRICITY_FILE, i, r, "usd_per_kwh"),
+            r["region"],
+            r["source"],
+            r["accessed"],
+        )
         for i, r in enumerate(_read(ELECTRICITY_FILE), start=2)
     )
 

@@ -297,7 +297,7 @@ def _pool_summary(
     if priced_by_catalog and pool.acquisition_year is not None and inp.price_year is not None:
         if abs(inp.price_year - (pool.acquisition_year + 0.5)) >= PRICE_DATE_GAP_WARN_YEARS:
             notes.warn(
-                f"fleet[{i}] ({pool.accelerator}) is priced at the catalog price dated {inp.price_year:.1f}, "
+                f"fleet[{i}] ({pool.accelerator}) is priced at the catalog price dated {inp.price_date}, "
                 f"but was acquired in {pool.acquisition_year:g}; set fleet[{i}].unit_price_usd for that year's price"
             )
     terms = owned_cost_terms(inp)

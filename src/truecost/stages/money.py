@@ -74,7 +74,10 @@ def stage(
             field="money.dollar_year",
         )
     if money.costs_date is not None:
-        year, how = decimal_year(money.costs_date), f"costs are in dollars of money.costs_date {money.costs_date}"
+        year, how = (
+            decimal_year(money.costs_date),
+            f"costs are in dollars of money.costs_date {money.costs_date}",
+        )
     elif training.start_date is None:
         year, how = float(hi), f"no training.start_date: costs taken as {hi} dollars (the index's last year)"
         notes.warn(how)
@@ -87,7 +90,10 @@ def stage(
             f"time {days:.0f} d + {lag:g} d = {year:.2f} ({EPOCH_PUBLICATION_LAG_DAYS.source})"
         )
     else:
-        year, how = decimal_year(training.start_date), f"costs are in dollars of training.start_date {training.start_date}"
+        year, how = (
+            decimal_year(training.start_date),
+            f"costs are in dollars of training.start_date {training.start_date}",
+        )
     from_year = int(year)
     if not lo <= from_year <= hi:
         clamped = min(max(from_year, lo), hi)
@@ -107,7 +113,11 @@ def stage(
         src_to.accessed,
     )
     notes.assume(
-        "dollars_from_year", from_year, "yr", how, "money.costs_date" if money.costs_date else "training.start_date"
+        "dollars_from_year",
+        from_year,
+        "yr",
+        how,
+        "money.costs_date" if money.costs_date else "training.start_date",
     )
     notes.assume(
         "constant_dollar_factor",
@@ -148,6 +158,8 @@ def in_constant_dollars(result: R, factor: float) -> R:
         unit = str(f.metadata.get("unit", ""))
         if unit.startswith("USD"):
             changes[f.name] = v * factor
-        elif "usd" in f.name and isinstance(v, Mapping) and all(isinstance(x, int | float) for x in v.values()):
+        elif (
+            "usd" in f.name and isinstance(v, Mapping) and all(isinstance(x, int | float) for x in v.values())
+        ):
             changes[f.name] = {k: x * factor for k, x in v.items()}
     return dataclasses.replace(result, **changes) if changes else result

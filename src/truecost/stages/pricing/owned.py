@@ -61,7 +61,7 @@ class OwnedInputs:
     facility: str
     tdp_w: float
     price_year: float | None = None  # date of the catalog price used (decimal year); None = given
-    price_note: str = ""
+    price_date: str = ""  # the same date as the catalog writes it
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -140,7 +140,7 @@ def resolve_owned_inputs(
             "owned_usd_per_gpu_hour"
         )
         return None
-    server_cost, accelerator_price, price_year, acquired, price_note = costs
+    server_cost, accelerator_price, price_year, acquired, price_date = costs
 
     values: dict[str, Any] = {}
     quiet = Notes(point=False)  # inputs the epoch method does not use: resolved, not listed
@@ -157,15 +157,33 @@ def resolve_owned_inputs(
         if name == "life_years":
             default = factor(acc.id, "life_years") or default
         if name == "hardware_age_years":
-            values[name] = _age(get, rec, default, dates, acquired, accelerator_id, epoch)
+            given = (
+                over is not None and over.hardware_age_years is not None
+            ) or base.hardware_age_years is not None
+            derived = None if given else _derived_age(dates, acquired, accelerator_id, epoch)
+            if derived is None:
+                values[name] = get(name, default, rec)
+            else:
+                rec.assume(
+                    f"{prefix}hardware_age_years",
+                    derived.value,
+                    "yr",
+                    derived.source,
+                    "ownership.hardware_age_years",
+                )
+                values[name] = derived.value
             continue
         values[name] = get(name, default, rec)
     fac = _facility(over, base)
     method_field = (
-        f"{prefix}ownership.method" if over is not None and over.resolved_method is not None else "ownership.method"
+        f"{prefix}ownership.method"
+        if over is not None and over.resolved_method is not None
+        else "ownership.method"
     )
     notes.assume(
-        f"{prefix}ownership_method" if over is not None and over.resolved_method is not None else "ownership_method",
+        f"{prefix}ownership_method"
+        if over is not None and over.resolved_method is not None
+        else "ownership_method",
         dep,
         "",
         OWNERSHIP_METHODS[dep].label,
@@ -177,7 +195,9 @@ def resolve_owned_inputs(
         fac,
         "",
         FACILITY_METHODS[fac].label,
-        f"{prefix}ownership.facility" if over is not None and over.facility is not None else "ownership.facility",
+        f"{prefix}ownership.facility"
+        if over is not None and over.facility is not None
+        else "ownership.facility",
     )
     for name in FACILITY_METHODS[fac].inputs:
         values[name] = get(name, OWNERSHIP_DEFAULTS[name], frec)
@@ -198,7 +218,7 @@ def resolve_owned_inputs(
         facility=fac,
         tdp_w=float(tdp),
         price_year=price_year,
-        price_note=price_note,
+        price_date=price_date,
     )
 
 
@@ -214,33 +234,24 @@ def _facility(over: Ownership | None, base: Ownership) -> str:
     return base.facility or DEFAULT_FACILITY
 
 
-def _age(
-    get: Any,
-    rec: Notes,
-    default: Cited,
-    dates: Dates,
-    acquired: float | None,
-    accelerator_id: str,
-    epoch: bool,
-) -> Any:
-    """Age of the hardware at the training start: given, else start - acquisition (a pool's
-    acquisition year, else the date of the catalog price); 0 when either date is unknown. Under
-    Epoch's method a GPU is never older than zero (training cannot start before the purchase);
-    a TPU may be (Epoch dates TPUs at their release)."""
+def _derived_age(dates: Dates, acquired: float | None, accelerator_id: str, epoch: bool) -> Cited | None:
+    """Age of the hardware at the training start when not given: start - acquisition (a pool's
+    acquisition year, else the date of the catalog price); None when either date is unknown (the
+    cited default, new hardware, applies). Under Epoch's method a GPU is never older than zero
+    (training cannot start before the purchase); a TPU may be (Epoch dates TPUs at their release)."""
     if dates.start_year is None or acquired is None:
-        return get("hardware_age_years", default, rec)
+        return None
     age = dates.start_year - acquired
     is_tpu = accelerator_id.startswith("tpu")
     if not (epoch and is_tpu):
         age = max(age, 0.0)
-    derived = Cited(
+    return Cited(
         round(age, 4),
         "yr",
         f"derived: training start {dates.start_year:.3f} - acquisition {acquired:.3f} (decimal years)"
         + ("; a GPU bought after the start is taken as new (Epoch AI)" if age == 0.0 and not is_tpu else ""),
         "",
     )
-    return get("hardware_age_years", derived, rec)
 
 
 def _server_cost(
@@ -254,7 +265,8 @@ def _server_cost(
     tag: str,
     dates: Dates = Dates(),
 ) -> tuple[Any, Any, float | None, float | None, str] | None:
-    """(server cost per accelerator, accelerator-only price, price date, acquisition date, note)
+    """(server cost per accelerator, accelerator-only price, price date (decimal), acquisition date,
+    price date as written)
     from a server price, a unit price x overhead, or the catalog; None when no price is known. A
     server price's accelerator share is estimated with the chip overhead default. The catalog
     price is the one in force at the acquisition (a pool's year, else the training start); with
@@ -285,12 +297,10 @@ def _server_cost(
     when = acquired if acquired is not None else dates.start_year
     if when is not None and (found := hardware_price_in_force(acc.id, when)) is not None:
         row, before_first = found
-        note = ""
         if before_first:
-            note = (
+            notes.warn(
                 f"no purchase price of {acc.id} dated on or before {when:.1f}; the earliest ({row.date}) is used"
             )
-            notes.warn(note)
         notes.assume(
             name,
             row.usd_per_accelerator,
@@ -299,13 +309,15 @@ def _server_cost(
             f"{where}unit_price_usd",
             row.accessed,
         )
-        default = Cited(1.0, "1", f"the catalog price is a {row.kind} price: server included") if (
-            row.includes_server
-        ) else chip_default
+        default = (
+            Cited(1.0, "1", f"the catalog price is a {row.kind} price: server included")
+            if (row.includes_server)
+            else chip_default
+        )
         overhead = _overhead(notes, over, base, prefix, default, tag)
         chip = row.usd_per_accelerator / (chip_default.value if row.includes_server else 1.0)
-        acq = acquired if acquired is not None else row.year
-        return server_cost_per_gpu_usd(row.usd_per_accelerator, overhead), chip, row.year, acq, note
+        acq: float | None = acquired if acquired is not None else row.year
+        return server_cost_per_gpu_usd(row.usd_per_accelerator, overhead), chip, row.year, acq, row.date
     if acc.unit_price_usd is None:
         return None
     date = f" ({acc.unit_price_date})" if acc.unit_price_date else " (date not recorded)"
@@ -322,8 +334,14 @@ def _server_cost(
     overhead = _overhead(notes, over, base, prefix, overhead_default, tag)
     chip_price = acc.unit_price_usd if included is None else acc.unit_price_usd / chip_default.value
     price_year = decimal_year(acc.unit_price_date) if acc.unit_price_date else None
-    acq = acquired if acquired is not None else price_year
-    return server_cost_per_gpu_usd(acc.unit_price_usd, overhead), chip_price, price_year, acq, ""
+    acq2 = acquired if acquired is not None else price_year
+    return (
+        server_cost_per_gpu_usd(acc.unit_price_usd, overhead),
+        chip_price,
+        price_year,
+        acq2,
+        acc.unit_price_date,
+    )
 
 
 def _epoch_server_cost(
@@ -366,16 +384,18 @@ def _epoch_server_cost(
         row.accessed,
     )
     applies = row.kind in ("chip", "equivalent")
-    default = ep_overhead if applies else Cited(
-        1.0, "1", f"Epoch AI applies the server overhead only to chip prices; this is a {row.kind} price"
+    default = (
+        ep_overhead
+        if applies
+        else Cited(
+            1.0, "1", f"Epoch AI applies the server overhead only to chip prices; this is a {row.kind} price"
+        )
     )
     overhead = _overhead(notes, over, base, prefix, default, tag)
     acquired = row.year
     why = f"price date {row.date}"
     if row.kind != "equivalent" and acc.release_date:
-        delay = notes.cited(
-            "epoch_release_delay_days", None, EPOCH_RELEASE_DELAY_DAYS, "", ""
-        )
+        delay = notes.cited("epoch_release_delay_days", None, EPOCH_RELEASE_DELAY_DAYS, "", "")
         earliest = decimal_year(acc.release_date) + days_to_years(delay)
         if earliest > acquired:
             acquired, why = earliest, f"release {acc.release_date} + {delay:g} days"
@@ -385,7 +405,7 @@ def _epoch_server_cost(
         f"acquisition_year{tag}", round(acquired, 4), "yr", f"Epoch AI acquisition date: {why}", "", ""
     )
     chip = row.usd_per_accelerator if applies else row.usd_per_accelerator / ep_overhead.value
-    return server_cost_per_gpu_usd(row.usd_per_accelerator, overhead), chip, row.year, acquired, ""
+    return server_cost_per_gpu_usd(row.usd_per_accelerator, overhead), chip, row.year, acquired, row.date
 
 
 def _overhead(
@@ -418,15 +438,22 @@ def _chip_power_w(notes: Notes, acc: Accelerator, tag: str, epoch: bool) -> floa
 
 
 def _power_inputs(
-    notes: Notes, acc: Accelerator, power: Power, tag: str, *, epoch: bool = False, start_year: float | None = None
+    notes: Notes,
+    acc: Accelerator,
+    power: Power,
+    tag: str,
+    *,
+    epoch: bool = False,
+    start_year: float | None = None,
 ) -> dict[str, Any]:
     """Power inputs under the run stage's names (server_to_chip_power, power_utilisation, pue),
     suffixed with the accelerator id when it is not the run's. Under Epoch's method: Epoch's
     per-chip factors and the US industrial electricity price of the training start's year."""
     p = power
     if epoch:
-        s2c_default, util_default = epoch_factor(acc.id, "server_to_chip_power"), epoch_factor(
-            acc.id, "power_utilisation"
+        s2c_default, util_default = (
+            epoch_factor(acc.id, "server_to_chip_power"),
+            epoch_factor(acc.id, "power_utilisation"),
         )
         assert s2c_default is not None and util_default is not None  # catch-all rows
         elec_default = ELECTRICITY_USD_PER_KWH
@@ -437,7 +464,9 @@ def _power_inputs(
                 "USD/kWh",
                 row.source
                 + f": {row.year}"
-                + (f" (nearest year in the table to the training start {int(start_year)})" if nearest else ""),
+                + (
+                    f" (nearest year in the table to the training start {int(start_year)})" if nearest else ""
+                ),
                 row.accessed,
             )
     else:
@@ -656,7 +685,9 @@ def stage(
         for m in OWNERSHIP_METHODS:
             other = inp if m == inp.method else None
             if other is None:
-                other = resolve_owned_inputs(Notes(False), cluster.accelerator, ownership, power, method=m, **args)
+                other = resolve_owned_inputs(
+                    Notes(False), cluster.accelerator, ownership, power, method=m, **args
+                )
             if other is not None:
                 by_view[m] = float(owned_usd_per_gpu_hour(owned_cost_terms(other)))
         breakdown = {k: float(v) for k, v in terms.items()}

@@ -80,7 +80,9 @@ def _catalog_price(notes: Notes, accelerator_id: str, pricing: Pricing, training
         "price_basis",
         basis,
         "",
-        "scenario input" if pricing.basis else f"default basis, the same for every chip: {BASES[basis].label}",
+        "scenario input"
+        if pricing.basis
+        else f"default basis, the same for every chip: {BASES[basis].label}",
         "pricing.basis",
     )
     if pricing.date is not None:
