@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import numpy as np
+
 from ..catalog.prices import INDICES, deflator, index_value, index_years
 from ..dates import days_to_years, decimal_year
 from ..errors import ScenarioError
@@ -137,8 +139,6 @@ def stage(
 
 
 def _median(x: Any) -> float:
-    import numpy as np
-
     return float(np.median(np.asarray(x, dtype=float)))
 
 

@@ -624,8 +624,8 @@ class OwnedResult(StageResult):
     )
     final_run_owned_cost_usd: Any = quantity(
         "USD",
-        "owned_usd_per_gpu_hour x gpu_hours (Epoch AI's amortised method: the run's share of "
-        "the hardware's cost, plus power and facility)",
+        "owned_usd_per_gpu_hour x gpu_hours (the run's share of the hardware's cost under "
+        "ownership.method, plus power and, except under epoch, facility)",
     )
     breakdown_usd_per_gpu_hour: Mapping[str, float] | None = None
     by_depreciation_usd_per_gpu_hour: Mapping[str, float] | None = None
