@@ -340,3 +340,41 @@ def test_validate_prints_the_epoch_comparison() -> None:
     res = runner.invoke(app, ["validate"])
     assert res.exit_code == 0
     assert "epoch-amortised-cost" in res.output and "median ratio" in res.output
+
+
+# ---- catalog schema of the new tables ------------------------------------------------------
+@pytest.mark.parametrize(
+    "file", ["rental_prices.csv", "hardware_prices.csv", "price_indices.csv", "electricity_prices.csv"]
+)
+def test_price_tables_every_row_sourced_and_dated(file: str) -> None:
+    rows = list(
+        csv.DictReader(resources.files("truecost.catalog").joinpath("data", file).read_text().splitlines())
+    )
+    assert rows
+    ids = set(truecost.catalog.accelerators())
+    for r in rows:
+        assert r["source"].strip() and r["accessed"].strip(), r
+        if "accelerator_id" in r:
+            assert r["accelerator_id"] in ids, r["accelerator_id"]
+        if "date" in r:
+            decimal_year(r["date"])
+
+
+def test_epoch_table_every_row_sourced() -> None:
+    for r in _epoch_table():
+        assert r["source"] and r["accessed"] and float(r["epoch_cost_usd_2023"]) > 0
+        assert r["accelerator_id"] in truecost.catalog.accelerators()
+
+
+def test_hardware_prices_cover_every_priced_accelerator() -> None:
+    """Every accelerator with a catalog unit price has at least one dated purchase-price row."""
+    for acc in truecost.catalog.accelerators().values():
+        if acc.unit_price_usd is not None:
+            assert hardware_price_in_force(acc.id, 2100.0) is not None, acc.id
+
+
+def test_per_accelerator_numbers_are_not_code_dicts() -> None:
+    """Power factors moved to catalog rows: truecost.defaults holds no per-accelerator dict."""
+    import truecost.defaults as d
+
+    assert not any(isinstance(v, dict) for k, v in vars(d).items() if k.isupper())
