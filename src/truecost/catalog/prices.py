@@ -258,7 +258,9 @@ def _hardware_rows() -> tuple[HardwarePrice, ...]:
                 notes=r["notes"],
             )
         )
-    return tuple(sorted(out, key=lambda p: (p.accelerator_id, p.year)))
+    # On one date, a whole-system price sorts after a chip price: it is the one in force (it
+    # needs no overhead estimate).
+    return tuple(sorted(out, key=lambda p: (p.accelerator_id, p.year, p.includes_server)))
 
 
 def hardware_prices(accelerator_id: str | None = None) -> list[HardwarePrice]:
@@ -268,12 +270,16 @@ def hardware_prices(accelerator_id: str | None = None) -> list[HardwarePrice]:
 
 def hardware_price_in_force(accelerator_id: str, year: float) -> tuple[HardwarePrice, bool] | None:
     """The latest purchase price of the accelerator dated on or before `year`; when `year` precedes
-    them all, the earliest (second value True). None when it has no price row."""
+    them all, the earliest (second value True). None when it has no price row. On one date a
+    whole-system price wins over a chip price."""
     rows = hardware_prices(accelerator_id)
     if not rows:
         return None
     before = [p for p in rows if p.year <= year + 1e-9]
-    return (before[-1], False) if before else (rows[0], True)
+    if before:
+        return before[-1], False
+    first = [p for p in rows if p.year == rows[0].year]
+    return first[-1], True
 
 
 def epoch_acquisition_price(accelerator_id: str) -> HardwarePrice | None:
