@@ -154,8 +154,11 @@ def resolve_owned_inputs(
         ):
             continue  # facility inputs: only the method in use; horizon: the fleet stage
         rec = quiet if epoch and not for_fleet and name not in epoch_inputs else notes
-        if name == "life_years":
-            default = factor(acc.id, "life_years") or default
+        if name == "life_years" and getattr(base, name) is None and (over is None or over.life_years is None):
+            # a life by generation: each pool's own, recorded under its own name
+            by_gen = factor(acc.id, "life_years") or default
+            values[name] = rec.cited(f"{prefix}life_years", None, by_gen, "ownership.life_years")
+            continue
         if name == "hardware_age_years":
             given = (
                 over is not None and over.hardware_age_years is not None
