@@ -378,3 +378,22 @@ def test_per_accelerator_numbers_are_not_code_dicts() -> None:
     import truecost.defaults as d
 
     assert not any(isinstance(v, dict) for k, v in vars(d).items() if k.isupper())
+
+
+def test_tpu_v4_energy_on_palms_measured_system_power() -> None:
+    """PaLM App. B measured 378.5 W average system power per TPU v4 chip: 1,000 chip-hours at PUE
+    1.08 draw 1,000 x 0.3785 x 1.08 = 408.78 kWh (Epoch's 170 W x 1.47 x 0.43 would give 116.1)."""
+    r = truecost.estimate(
+        {"training": {"flops": 1e21}, "power": {"pue": 1.08},
+         "cluster": {"accelerator": "tpu-v4", "count": 8, "gpu_hours": 1000}}
+    )  # fmt: skip
+    assert_allclose(r.results["energy_kwh"], 1000 * 0.3785 * 1.08, rtol=1e-6)
+
+
+def test_tpu_v3_can_be_costed() -> None:
+    """Gopher's hardware (TPU v3) is in the catalog: it has a rental row, a purchase price and a life."""
+    r = truecost.estimate(
+        {"training": {"flops": 6.31e23, "start_date": "2021-09"},
+         "cluster": {"accelerator": "tpu-v3", "count": 4096, "gpu_hours": 3_768_320}}
+    )  # fmt: skip
+    assert r.results["final_run_cost_usd"] > 0 and r.results["final_run_owned_cost_usd"] > 0
