@@ -108,7 +108,7 @@ def test_numbers_are_positive(kind):
 
 
 def test_accelerator_ids_exactly_the_reference_rows():
-    """All 18 rows of shared/reference/hardware.csv, in the same order."""
+    """All 18 rows of shared/reference/hardware.csv, in the same order, plus TPU v3 (server_lifetimes.md sec. 3)."""
     assert [row["id"] for row in catalog_rows("hardware")] == EXPECTED_ACCELERATORS
     assert list(accelerators()) == EXPECTED_ACCELERATORS
 
@@ -268,7 +268,10 @@ def test_unknown_id_lists_valid_ids(getter, noun, valid):
 
 
 def test_unknown_catalog_kind_lists_kinds():
-    with pytest.raises(UnknownIdError, match="valid kinds: embodied, grid, hardware, models, runs"):
+    with pytest.raises(
+        UnknownIdError,
+        match="valid kinds: embodied, grid, hardware, hardware-prices, models, prices, runs, stacks",
+    ):
         catalog_rows("gpus")
 
 
@@ -386,6 +389,6 @@ def test_ownership_factor_rows_are_sourced_and_resolve() -> None:
         for name in ("server_to_chip_power", "power_utilisation", "chip_server_overhead"):
             assert factor(acc_id, name) is not None, (acc_id, name)
     assert factor("h100-sxm", "server_to_chip_power").value == pytest.approx(10.2 / 8 / 0.7, rel=0.01)  # type: ignore[union-attr]
-    assert factor("tpu-v4", "server_to_chip_power").value == 1.47  # type: ignore[union-attr]
+    assert factor("tpu-v5e", "server_to_chip_power").value == 1.47  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="unknown factor"):
         factor("h100-sxm", "nonsense")

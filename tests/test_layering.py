@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "fmt": 0,
     "defaults": 0,
+    "dates": 0,
     "architecture": 0,
     "catalog": 1,
     "scenario": 2,

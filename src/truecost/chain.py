@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from .dates import decimal_year
 from .errors import ScenarioError
 from .result import Estimate, StageResults, ordered
 from .scenario import Scenario, load_raw, validate
-from .stages import carbon, fleet, flops, lab, model, run, views
+from .stages import carbon, fleet, flops, lab, model, money, run, views
 from .stages.base import Assumption
 from .stages.perf import stage as perf
 from .stages.pricing import owned, rental
@@ -153,16 +154,26 @@ def run_stages(
     rent = rental.stage(scn.pricing, cl, scn.training, r, point=point)
     # The run's hardware: the first fleet pool with its accelerator prices the owned run.
     idx, pool = owned.run_pool(scn.fleet, cl.accelerator) if cl is not None else (None, None)
-    own = owned.stage(scn.ownership, scn.power, cl, r, pool=pool, pool_index=idx, point=point)
+    start = decimal_year(scn.training.start_date) if scn.training.start_date else None
+    own = owned.stage(
+        scn.ownership, scn.power, cl, r, pool=pool, pool_index=idx, start_year=start, point=point
+    )
     fl = fleet.stage(
         scn.fleet,
         scn.ownership,
         scn.power,
         run_accelerator=cl.accelerator if cl is not None else None,
         lab_horizon_years=scn.lab.horizon_years if scn.lab is not None else None,
+        start_year=start,
         point=point,
     )
     lb = lab.stage(scn.lab, scn.ownership, rent, own, fl, point=point)
+    method = scn.ownership.resolved_method or owned.DEFAULT_DEPRECIATION
+    mon = money.stage(scn.money, scn.training, method, r.wall_clock_days, point=point)
+    rent = money.in_constant_dollars(rent, mon.factor)
+    own = money.in_constant_dollars(own, mon.factor)
+    fl = money.in_constant_dollars(fl, mon.factor)
+    lb = money.in_constant_dollars(lb, mon.factor)
     c = carbon.stage(
         scn.carbon,
         energy_kwh=r.energy_kwh,
@@ -180,11 +191,21 @@ def run_stages(
         point=point,
     )
     upstream = StageResults(
-        model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, carbon=c
+        model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, carbon=c, money=mon
     )
     v = views.stage(upstream.quantities(), fl, lb, scn.reference_points, point=point)
     return StageResults(
-        model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, views=v, carbon=c
+        model=m,
+        flops=f,
+        perf=p,
+        run=r,
+        rental=rent,
+        owned=own,
+        fleet=fl,
+        lab=lb,
+        views=v,
+        carbon=c,
+        money=mon,
     )
 
 

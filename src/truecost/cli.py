@@ -225,11 +225,15 @@ def presets(json_out: JsonOpt = False) -> None:
 @app.command()
 @_user_errors
 def catalog(
-    kind: Annotated[str, typer.Argument(help="hardware | models | runs | stacks | grid | embodied")],
+    kind: Annotated[
+        str,
+        typer.Argument(help="hardware | models | runs | stacks | grid | embodied | prices | hardware-prices"),
+    ],
     json_out: JsonOpt = False,
 ) -> None:
     """Print a shipped catalog (accelerators, model architectures, published training runs, software
-    stacks, grid carbon intensity by region and year, embodied carbon of hardware)."""
+    stacks, grid carbon intensity by region and year, embodied carbon of hardware, dated rental prices
+    by basis, dated purchase prices)."""
     from .catalog import catalog_rows
 
     rows = catalog_rows(kind)
@@ -262,6 +266,16 @@ def catalog(
         "stacks": ["id", "first_date", "accelerators", "recompute", "schedules", "max_zero", "source"],
         "grid": ["region", "year", "g_co2e_per_kwh", "dataset", "verification"],
         "embodied": ["id", "kg_co2e", "unit", "boundary", "default_for"],
+        "prices": [
+            "accelerator_id",
+            "date",
+            "usd_per_gpu_hour",
+            "basis",
+            "provider",
+            "region",
+            "verification",
+        ],
+        "hardware-prices": ["accelerator_id", "date", "usd_per_accelerator", "kind", "item", "verification"],
     }[kind]
     print_renderable(rows_table(rows, [c for c in columns if not rows or c in rows[0]], f"Catalog: {kind}"))
 

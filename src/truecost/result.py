@@ -14,6 +14,7 @@ from .stages.fleet import FleetResult
 from .stages.flops import FlopsResult
 from .stages.lab import LabResult
 from .stages.model import ModelResult
+from .stages.money import MoneyResult
 from .stages.perf.stage import PerfResult
 from .stages.pricing import OwnedResult, RentalResult
 from .stages.run import RunResult
@@ -84,6 +85,7 @@ class StageResults:
     lab: LabResult = field(default_factory=LabResult)
     views: ViewsResult = field(default_factory=ViewsResult)
     carbon: CarbonResult = field(default_factory=CarbonResult)
+    money: MoneyResult = field(default_factory=MoneyResult)
 
     def __iter__(self) -> Iterator[StageResult]:
         return iter(
@@ -98,6 +100,7 @@ class StageResults:
                 self.lab,
                 self.views,
                 self.carbon,
+                self.money,
             )
         )
 
@@ -183,6 +186,14 @@ class StageResults:
                     "g_co2e_per_kwh": g.g_co2e_per_kwh,
                     "spread_g_co2e_per_kwh": [g.low, g.high],
                 }
+        if self.money.dollar_year is not None:
+            mo = self.money
+            d["dollars"] = {
+                "dollar_year": mo.dollar_year,
+                "index": mo.index,
+                "from_year": mo.from_year,
+                "factor": mo.factor,
+            }
         return d
 
 

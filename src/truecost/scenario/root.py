@@ -13,6 +13,7 @@ from .carbon import Carbon
 from .cluster import Cluster
 from .fleet import FleetPool
 from .lab import Lab
+from .money import Money
 from .ownership import Ownership
 from .power import Power
 from .pricing import Pricing
@@ -32,6 +33,7 @@ class Scenario(Frozen):
     ownership: Ownership = Ownership()
     fleet: tuple[FleetPool, ...] | None = None
     lab: Lab | None = None
+    money: Money = Money()
     notes: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     input_sources: dict[str, str] = Field(

@@ -22,8 +22,8 @@ import numpy as np
 
 from ..catalog import get_accelerator
 from ..catalog.carbon_tables import SPREAD_YEARS, GridIntensity, embodied_per_accelerator, grid_intensity
+from ..dates import decimal_year
 from ..defaults import EPOCH_COST_MODEL, PUE, Cited
-from ..scenario.base import decimal_year
 from ..scenario.carbon import Carbon
 from ..scenario.fleet import FleetPool
 from ..scenario.ownership import Ownership
