@@ -12,18 +12,19 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .catalog import get_accelerator
+from .dates import decimal_year
 from .errors import ScenarioError
 from .result import Estimate, StageResults, ordered
 from .scenario import Scenario, load_raw, validate
 from .scenario.cluster import Cluster
-from .stages import fleet, flops, lab, model, run, views
+from .stages import carbon, energy, fleet, flops, lab, model, money, run, views
 from .stages import serving as serving_stage
 from .stages.base import Assumption
 from .stages.perf import stage as perf
@@ -37,6 +38,7 @@ from .uncertainty import (
     find_distributions,
     input_streams,
     iter_chunks,
+    parse_distribution,
     path_str,
     substitute,
     summarize_extended,
@@ -44,7 +46,7 @@ from .uncertainty import (
 
 Path_ = tuple[str | int, ...]
 
-# Inputs that fix the architecture or the parallel layout: the chain treats them as known.
+# Inputs that fix the architecture, the parallel layout or the grid year: the chain treats them as known.
 _NO_DISTRIBUTIONS: tuple[Path_, ...] = (
     ("model",),
     ("training", "seq_len"),
@@ -54,6 +56,7 @@ _NO_DISTRIBUTIONS: tuple[Path_, ...] = (
     ("cluster", "gpus_per_node"),
     ("serving", "replica"),
     ("serving", "prefill_replica"),
+    ("carbon", "year"),
 )
 CHUNK = DEFAULT_CHUNK  # trials per vectorised pass: bounds working memory
 DRAWS_KEPT = 20_000  # thinned samples kept on the result for charts
@@ -66,6 +69,14 @@ class Prepared:
     raw: dict[str, Any]
     scenario: Scenario
     dists: dict[Path_, Distribution]
+    # Uncertainty the chain adds by default (the grid intensity of a region within the table's
+    # spread); sampled like `dists` but absent from the point run, which takes the table value.
+    default_dists: dict[Path_, Distribution] = field(default_factory=dict)
+
+    @property
+    def sampled(self) -> dict[Path_, Distribution]:
+        """Every uncertain input: the scenario's distributions and the default ones."""
+        return {**self.dists, **self.default_dists}
 
 
 def prepare(source: str | Path | Mapping[str, Any]) -> Prepared:
@@ -79,8 +90,8 @@ def prepare(source: str | Path | Mapping[str, Any]) -> Prepared:
         for banned in _NO_DISTRIBUTIONS:
             if p[: len(banned)] == banned:
                 raise ScenarioError(
-                    "a distribution is not supported here: this input fixes the architecture or the "
-                    "parallel layout, which the chain treats as known; give a number",
+                    "a distribution is not supported here: this input fixes the architecture, the "
+                    "parallel layout or the grid year, which the chain treats as known; give a number",
                     field=path_str(p),
                 )
     scn = validate(substitute(raw, {p: d.median for p, d in dists.items()}))
@@ -92,7 +103,12 @@ def prepare(source: str | Path | Mapping[str, Any]) -> Prepared:
                 raise ScenarioError(
                     f"at the {round(q * 100)}th percentile of its distribution: {exc}"
                 ) from None
-    return Prepared(raw=raw, scenario=scn, dists=dists)
+    defaults = {
+        p: parse_distribution(spec, p)
+        for p, spec in carbon.default_uncertainty(scn.carbon, carbon.start_year(scn.training)).items()
+        if p not in dists
+    }
+    return Prepared(raw=raw, scenario=scn, dists=dists, default_dists=defaults)
 
 
 def _leaf(raw: Any, path: Path_) -> Any:
@@ -120,15 +136,21 @@ def inject_all(scn: Scenario, values: Mapping[Path_, Any]) -> Scenario:
 
 
 REALIZED_EFFICIENCY: Path_ = ("cluster", "realized_efficiency")
+THROUGHPUT_FACTOR: Path_ = ("serving", "throughput_factor")
 
 
 def predicted_dists(stages: StageResults) -> dict[Path_, Distribution]:
     """Uncertain inputs a stage's prediction adds: a predicted MFU carries its calibrated realized
-    efficiency (lognormal, 90% interval from the leave-one-out residuals) into the trials."""
+    efficiency (lognormal, 90% interval from the leave-one-out residuals) into the trials, and a
+    predicted serving rate its throughput factor."""
+    out: dict[Path_, Distribution] = {}
     interval = stages.perf.efficiency_interval
-    if interval is None:
-        return {}
-    return {REALIZED_EFFICIENCY: LogNormal(*interval)}
+    if interval is not None:
+        out[REALIZED_EFFICIENCY] = LogNormal(*interval)
+    # A predicted serving rate carries its calibrated interval the same way.
+    if stages.serving.throughput_interval is not None:
+        out[THROUGHPUT_FACTOR] = LogNormal(*stages.serving.throughput_interval)
+    return out
 
 
 def run_stages(
@@ -144,33 +166,92 @@ def run_stages(
     rent = rental.stage(scn.pricing, cl, scn.training, r, point=point)
     # The run's hardware: the first fleet pool with its accelerator prices the owned run.
     idx, pool = owned.run_pool(scn.fleet, cl.accelerator) if cl is not None else (None, None)
-    own = owned.stage(scn.ownership, scn.power, cl, r, pool=pool, pool_index=idx, point=point)
+    start = decimal_year(scn.training.start_date) if scn.training.start_date else None
+    own = owned.stage(
+        scn.ownership, scn.power, cl, r, pool=pool, pool_index=idx, start_year=start, point=point
+    )
     fl = fleet.stage(
         scn.fleet,
         scn.ownership,
         scn.power,
         run_accelerator=cl.accelerator if cl is not None else None,
         lab_horizon_years=scn.lab.horizon_years if scn.lab is not None else None,
+        start_year=start,
         point=point,
     )
-    sv = _serving(scn, rent, own, point=point)
     lb = lab.stage(scn.lab, scn.ownership, rent, own, fl, point=point)
+    method = scn.ownership.resolved_method or owned.DEFAULT_DEPRECIATION
+    mon = money.stage(scn.money, scn.training, method, r.wall_clock_days, point=point)
+    rent = money.in_constant_dollars(rent, mon.factor)
+    own = money.in_constant_dollars(own, mon.factor)
+    fl = money.in_constant_dollars(fl, mon.factor)
+    lb = money.in_constant_dollars(lb, mon.factor)
+    sv = _serving(scn, rent, own, start, mon, point=point)
+    s_acc, s_gpn, s_kwh, s_hours = _serving_footprint(scn, sv, point=point)
+    c = carbon.stage(
+        scn.carbon,
+        energy_kwh=r.energy_kwh,
+        gpu_hours=r.gpu_hours,
+        accelerator=cl.accelerator if cl is not None else None,
+        gpus_per_node=cl.gpus_per_node if cl is not None else None,
+        start_year=carbon.start_year(scn.training),
+        life_years=scn.ownership.life_years,
+        utilisation=scn.ownership.fleet_utilisation,
+        fleet=carbon.fleet_uses(
+            scn.fleet, scn.ownership, scn.power, cl.accelerator if cl is not None else None
+        )
+        if scn.carbon.given
+        else (),
+        serving_accelerator=s_acc,
+        serving_gpus_per_node=s_gpn,
+        serving_energy_kwh_per_m_tokens=s_kwh,
+        serving_gpu_hours_per_m_tokens=s_hours,
+        point=point,
+    )
     upstream = StageResults(
-        model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, serving=sv
+        model=m,
+        flops=f,
+        perf=p,
+        run=r,
+        rental=rent,
+        owned=own,
+        fleet=fl,
+        lab=lb,
+        carbon=c,
+        money=mon,
+        serving=sv,
     )
     # Reference points may also compare to the serving stage's predicted rates.
     v = views.stage({**upstream.quantities(), **sv.comparable()}, fl, lb, scn.reference_points, point=point)
     return StageResults(
-        model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, views=v, serving=sv
+        model=m,
+        flops=f,
+        perf=p,
+        run=r,
+        rental=rent,
+        owned=own,
+        fleet=fl,
+        lab=lb,
+        views=v,
+        carbon=c,
+        money=mon,
+        serving=sv,
     )
 
 
 def _serving(
-    scn: Scenario, rent: RentalResult, own: OwnedResult, *, point: bool
+    scn: Scenario,
+    rent: RentalResult,
+    own: OwnedResult,
+    start: float | None,
+    mon: money.MoneyResult,
+    *,
+    point: bool,
 ) -> serving_stage.ServingResult:
     """The serving stage, priced by the pricing stage. When the serving accelerator is the run's,
     it takes the run's rental and owned $/GPU-h; otherwise the pricing stage runs once more for the
-    serving accelerator (rental: pricing.rental_usd_per_gpu_hour, else the catalog price)."""
+    serving accelerator (rental: pricing.rental_usd_per_gpu_hour, else the catalog price), in the
+    same (constant or nominal) dollars."""
     sv = scn.serving
     if sv is None:
         return serving_stage.ServingResult()
@@ -190,7 +271,11 @@ def _serving(
         no_run = RunResult(gpu_hours=1.0)  # one GPU-hour: the stages' rates, not a run's cost
         r2 = rental.stage(scn.pricing, pseudo, scn.training, no_run, point=point)
         idx, pool = owned.run_pool(scn.fleet, acc_id)
-        o2 = owned.stage(scn.ownership, scn.power, pseudo, no_run, pool=pool, pool_index=idx, point=point)
+        o2 = owned.stage(
+            scn.ownership, scn.power, pseudo, no_run, pool=pool, pool_index=idx, start_year=start, point=point
+        )
+        r2 = money.in_constant_dollars(r2, mon.factor)
+        o2 = money.in_constant_dollars(o2, mon.factor)
         rent_rate, own_rate = r2.rental_usd_per_gpu_hour, o2.owned_usd_per_gpu_hour
         priced = (*r2.assumptions, *o2.assumptions)
         warns = (*r2.warnings, *o2.warnings)
@@ -211,26 +296,29 @@ def _serving(
     return res
 
 
-THROUGHPUT_FACTOR: Path_ = ("serving", "throughput_factor")
-
-
-def _with_throughput_uncertainty(prep: Prepared) -> Prepared:
-    """A predicted serving rate carries its calibrated uncertainty into the trials: unless the
-    scenario gives one, `serving.throughput_factor` is drawn lognormal with the 90% interval the
-    calibration's leave-one-out errors earn (x/÷ exp(1.645 x RMS log error))."""
-    sv = prep.scenario.serving
-    if sv is None or prep.scenario.model is None or THROUGHPUT_FACTOR in prep.dists:
-        return prep
-    if sv.output_tokens_per_s_per_gpu is not None and (
-        sv.input_tokens_per_s_per_gpu is not None or sv.prefill_replica is None
-    ):
-        return prep  # measured rates: nothing predicted
-    from .stages.serving.params import fitted
-    from .uncertainty import parse_distribution
-
-    f = float(np.exp(1.6448536269514722 * fitted().log_sd))
-    d = parse_distribution({"dist": "lognormal", "p5": 1 / f, "p95": f}, THROUGHPUT_FACTOR)
-    return replace(prep, dists={**prep.dists, THROUGHPUT_FACTOR: d})
+def _serving_footprint(
+    scn: Scenario, sv: serving_stage.ServingResult, *, point: bool
+) -> tuple[str | None, int | None, Any, Any]:
+    """(accelerator, GPUs per node, facility kWh and GPU-hours per million output tokens) of the
+    serving fleet, for the carbon stage: the whole fleet (prefill pool included) busy all day."""
+    if scn.serving is None or sv.serving_gpus is None or sv.daily_output_tokens is None:
+        return None, None, None, None
+    cl = scn.cluster
+    acc_id = scn.serving.accelerator or (cl.accelerator if cl is not None else None)
+    if acc_id is None:
+        return None, None, None, None
+    acc = get_accelerator(acc_id)
+    hours = energy.gpu_hours_per_m_tokens(sv.serving_gpus, sv.daily_output_tokens)
+    s2c, util = run.power_defaults(acc_id)
+    e = energy.stage(
+        scn.power,
+        gpu_hours=hours,
+        accelerator=acc,
+        server_to_chip_default=s2c,
+        utilisation_default=util,
+        point=point,
+    )
+    return acc_id, acc.gpus_per_node, e.energy_kwh, hours
 
 
 def merged_notes(stages: StageResults, scn: Scenario) -> tuple[list[Assumption], list[str]]:
@@ -274,8 +362,6 @@ def estimate(
     if samples is not None and (not isinstance(samples, int | np.integer) or samples < 2):
         raise ScenarioError(f"expected an integer >= 2, got {samples!r}", field="samples")
     prep = prepare(source)
-    if samples is not None:
-        prep = _with_throughput_uncertainty(prep)
     stages = run_stages(prep.scenario)
     quantities = stages.quantities()
     formulas = stages.formulas()
@@ -290,6 +376,13 @@ def estimate(
         why = f" ({spec['source']})" if isinstance(spec, Mapping) and spec.get("source") else ""
         assumptions = [
             replace(a, source=f"{a.source}; uncertain: {d.describe()}{why}") if a.field == name else a
+            for a in assumptions
+        ]
+    for p, d in prep.default_dists.items():
+        assumptions = [
+            replace(a, source=f"{a.source}; uncertain by default: {d.describe()} (the table's spread)")
+            if a.field == path_str(p)
+            else a
             for a in assumptions
         ]
     point = {k: float(np.asarray(v)) for k, v in quantities.items()}
@@ -307,13 +400,13 @@ def estimate(
         return Estimate(results=ordered(point), **common)
 
     # One random stream per input (keyed by seed and path): results do not depend on the chunk size.
-    dists = {**prep.dists, **predicted_dists(stages)}
-    streams = input_streams(dists, seed)
+    sampled = {**prep.sampled, **predicted_dists(stages)}
+    streams = input_streams(sampled, seed)
     chunks: dict[str, list[Any]] = {k: [] for k in quantities}  # arrays, or floats where constant
     bounds = list(iter_chunks(int(samples), CHUNK))
     for lo, hi in bounds:
         n = hi - lo
-        scn = inject_all(prep.scenario, draw(dists, n, streams))
+        scn = inject_all(prep.scenario, draw(sampled, n, streams))
         got = run_stages(scn, point=False, known_perf=stages.perf).quantities()
         for k in chunks:
             v = np.asarray(got[k], dtype=float)

@@ -33,12 +33,9 @@ def sensitivity(
 
     prep = prepare(source)
     base = run_stages(prep.scenario)
-    dists = {**prep.dists, **predicted_dists(base)}  # a predicted MFU's realized efficiency too
-    if not dists:
-        raise ScenarioError(
-            "no uncertain inputs: write some numeric inputs as distributions, e.g. {ci90: [low, high]}",
-            field="scenario",
-        )
+    predicted = predicted_dists(base)  # a predicted MFU's realized efficiency is uncertain too
+    if not prep.sampled and not predicted:
+        raise _no_uncertain_inputs()
     base_results = base.quantities()
     if output is None:
         output = next((k for k in PREFERRED_OUTPUTS if k in base_results), None)
@@ -55,6 +52,12 @@ def sensitivity(
         got = run_stages(inject_all(prep.scenario, values), point=False, known_perf=base.perf).quantities()
         return np.broadcast_to(np.asarray(got[output], dtype=float), (m,))
 
+    # The grid intensity's default spread moves emissions only: it joins the inputs for them.
+    from ..stages.carbon import CarbonResult
+
+    dists = {**(prep.sampled if output in CarbonResult.quantity_fields() else prep.dists), **predicted}
+    if not dists:
+        raise _no_uncertain_inputs()
     res = run_sensitivity(f, dists, output=output, n=n, seed=seed)
     out = res.to_dict()
     pools = prep.scenario.fleet or ()
@@ -66,3 +69,10 @@ def sensitivity(
     out["scenario"] = prep.scenario.name
     out["unit"] = base.units().get(output, "")
     return out
+
+
+def _no_uncertain_inputs() -> ScenarioError:
+    return ScenarioError(
+        "no uncertain inputs: write some numeric inputs as distributions, e.g. {ci90: [low, high]}",
+        field="scenario",
+    )

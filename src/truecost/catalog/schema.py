@@ -38,6 +38,9 @@ class Accelerator:
     scale_out_byte_per_s: float | None = (
         None  # per-accelerator NIC bandwidth (InfiniBand/RoCE) to other nodes
     )
+    release_date: str = ""  # public release (announcement) date, YYYY-MM-DD
+    release_date_source: str = ""
+    price_family: str = ""  # accelerators sharing one purchase-price history (Epoch AI's family alias)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def peak(self, precision: str) -> float:

@@ -15,9 +15,9 @@ import numpy as np
 from ...architecture import Architecture
 from ...catalog import get_accelerator
 from ...catalog.stacks import StackEntry, default_stack, stack, stack_reason
+from ...dates import decimal_year
 from ...defaults import Cited
 from ...errors import ScenarioError
-from ...scenario.base import decimal_year
 from ...scenario.cluster import Cluster
 from ...scenario.training import Training
 from ..base import Notes, StageResult, quantity

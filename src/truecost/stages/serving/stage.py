@@ -70,6 +70,9 @@ class ServingResult(StageResult):
     replica: Replica | None = None
     prefill_replica: Replica | None = None
     layout_searched: bool = False
+    # The calibrated 90% interval (p5, p95) of serving.throughput_factor for the chain to draw
+    # from; None when no rate is predicted or the scenario sets the factor.
+    throughput_interval: tuple[float, float] | None = None
     predicted_output_tokens_per_s_per_gpu: Any = extra("token/s")
     predicted_input_tokens_per_s_per_gpu: Any = extra("token/s")
     predicted_output_tokens_per_s_per_node: Any = extra("token/s")
@@ -356,6 +359,14 @@ def stage(
 
     gpn = accelerator.gpus_per_node
     factor = float(np.exp(Z90 * params.log_sd))
+    predicted_used = pred is not None and (
+        serving.output_tokens_per_s_per_gpu is None or (disagg and serving.input_tokens_per_s_per_gpu is None)
+    )
+    interval = (
+        (1.0 / factor, factor)
+        if predicted_used and "throughput_factor" not in serving.model_fields_set
+        else None
+    )
     return ServingResult(
         serving_output_tokens_per_s_per_gpu=out_rate,
         serving_input_tokens_per_s_per_gpu=in_rate,
@@ -372,6 +383,7 @@ def stage(
         replica=replica,
         prefill_replica=serving.prefill_replica,
         layout_searched=searched,
+        throughput_interval=interval,
         predicted_output_tokens_per_s_per_gpu=None if pred is None else pred.output_tokens_per_s_per_gpu,
         predicted_input_tokens_per_s_per_gpu=None if pred is None else pred.input_tokens_per_s_per_gpu,
         predicted_output_tokens_per_s_per_node=None
