@@ -463,3 +463,18 @@ def test_web_view_has_the_serving_fragment() -> None:
         assert plain["html"]["serving"] == ""
     page = (Path(__file__).resolve().parents[1] / "src/truecost/web/templates/index.html").read_text()
     assert 'id="sec-serving"' in page
+
+
+def test_serving_feeds_the_carbon_stage() -> None:
+    """With a carbon section, serving gets gCO2e per million output tokens: the whole serving fleet's
+    GPU-hours per million output tokens x power x PUE x grid intensity (1,814 GPUs x 24 h / 168,000)."""
+    import truecost
+
+    raw = load_raw("deepseek-serving")
+    raw["carbon"] = {"grid_g_co2e_per_kwh": 500.0}
+    r = truecost.estimate(raw)
+    hours = 1814 * 24 / 168_000  # GPU-hours per million output tokens
+    g = r.results["serving_carbon_g_co2e_per_m_tokens"]
+    # H800 700 W x server 1.82 x utilisation 0.75 x PUE 1.25 (the cited defaults), at 500 g/kWh
+    assert g == pytest.approx(hours * 0.7 * 1.82 * 0.75 * 1.25 * 500, rel=1e-6)
+    assert r.results["serving_embodied_g_co2e_per_m_tokens"] > 0

@@ -1,7 +1,7 @@
 """Runs the stages in order, once on point values or in chunks of Monte Carlo draws.
 
-model -> flops -> perf -> run -> pricing (rental, owned) -> serving -> fleet -> lab -> views. Each stage
-takes its section of the scenario and the typed results of the stages before it, and returns its
+model -> flops -> perf -> run -> pricing (rental, owned) -> fleet -> lab -> money -> serving ->
+carbon -> views. Each stage takes its section of the scenario and the typed results of the stages before it, and returns its
 own frozen result (`truecost.stages`); the formulas are pure, vectorised functions, so the same
 chain runs on scalars and on arrays of draws. The chain merges what the stages recorded into an
 `Estimate`: results with units and formulas, assumptions with sources, warnings.
