@@ -231,6 +231,17 @@ def test_leave_one_out_errors(loo: list[Any]) -> None:
     assert s["log_sd"] == pytest.approx(serving_calibration()["leave_one_out"]["log_sd"], abs=2e-3)
 
 
+def test_leave_one_accelerator_out() -> None:
+    """Each accelerator's rows predicted by a fit on the other accelerators' rows."""
+    from truecost.stages.serving.calibrate import leave_accelerator_out
+
+    s = summary(leave_accelerator_out())
+    assert s["mean_abs_error"] < 0.13
+    assert s["max_abs_error"] < 0.30
+    shipped = serving_calibration()["leave_one_accelerator_out"]
+    assert s["mean_abs_error"] == pytest.approx(shipped["mean_abs_error"], abs=2e-3)
+
+
 def test_interval_covers_most_measured_rows(loo: list[Any]) -> None:
     """The 90% interval (x/÷ exp(1.645 x LOO log RMS)) holds most of the measured figures."""
     factor = np.exp(Z90 * summary(loo)["log_sd"])

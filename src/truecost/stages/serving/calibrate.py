@@ -100,6 +100,20 @@ def leave_one_out(rows: Sequence[ServingRow] | None = None) -> list[LooRow]:
     return out
 
 
+def leave_accelerator_out(rows: Sequence[ServingRow] | None = None) -> list[LooRow]:
+    """Each row predicted by a fit without any row of its accelerator: the error to expect on
+    hardware the fit has not seen (harsher than leave-one-out)."""
+    rows = list(rows if rows is not None else serving_rows())
+    out = []
+    for acc in dict.fromkeys(r.accelerator_id for r in rows):
+        p = fit([r for r in rows if r.accelerator_id != acc])
+        for row in (r for r in rows if r.accelerator_id == acc):
+            out.append(
+                LooRow(row.id, row.per_gpu, predict(row, p), p.hbm_efficiency, dict(p.compute_efficiency))
+            )
+    return out
+
+
 def summary(loo: Sequence[LooRow]) -> dict[str, float]:
     e = np.abs([r.error for r in loo])
     logs = np.log([r.predicted / r.measured for r in loo])
@@ -137,6 +151,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"max {100 * s['max_abs_error']:.1f}%; RMS log residual {s['log_sd']:.3f} "
         f"(90% interval x/÷ {np.exp(Z90 * s['log_sd']):.2f})"
     )
+    lao = leave_accelerator_out(rows)
+    sa = summary(lao)
+    print("Leave-one-accelerator-out (each accelerator's rows predicted by a fit on the others):")
+    for r in lao:
+        print(f"  {r.id:48s} {r.measured:9.0f} {r.predicted:9.0f} {100 * r.error:+6.1f}%")
+    print(
+        f"  |error|: mean {100 * sa['mean_abs_error']:.1f}%, median {100 * sa['median_abs_error']:.1f}%, "
+        f"max {100 * sa['max_abs_error']:.1f}%"
+    )
     if args.write:
         doc = {
             "source": (
@@ -154,6 +177,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             "leave_one_out": {
                 **{k: round(v, 4) for k, v in s.items()},
                 "rows": {r.id: round(r.error, 4) for r in loo},
+            },
+            "leave_one_accelerator_out": {
+                **{k: round(v, 4) for k, v in sa.items()},
+                "rows": {r.id: round(r.error, 4) for r in lao},
             },
         }
         header = "# Written by python -m truecost.stages.serving.calibrate --write; do not edit by hand.\n"
