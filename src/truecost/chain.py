@@ -223,20 +223,7 @@ def run_stages(
     )
     # Reference points may also compare to the serving stage's predicted rates.
     v = views.stage({**upstream.quantities(), **sv.comparable()}, fl, lb, scn.reference_points, point=point)
-    return StageResults(
-        model=m,
-        flops=f,
-        perf=p,
-        run=r,
-        rental=rent,
-        owned=own,
-        fleet=fl,
-        lab=lb,
-        views=v,
-        carbon=c,
-        money=mon,
-        serving=sv,
-    )
+    return replace(upstream, views=v)
 
 
 def _serving(
