@@ -40,8 +40,8 @@ def estimate_tables(est: Estimate) -> Group:
             t.add_row(k, value(v, unit), how)
     parts.append(t)
 
-    stages = est.details.get("stages")
-    costs = est.details.get("stage_costs_usd", {})
+    stages = est.stages.run.reported_stages
+    costs = est.stages.rental.stage_costs_usd or {}
     if stages:
         st = Table(title="Reported stages", title_justify="left")
         st.add_column("stage")
@@ -50,62 +50,55 @@ def estimate_tables(est: Estimate) -> Group:
         st.add_column("source", style="dim", overflow="fold")
         for s in stages:
             st.add_row(
-                s["name"],
-                value(s["gpu_hours"], "h"),
-                value(costs.get(s["name"], float("nan")), "USD"),
-                s["source"],
+                s.name,
+                value(s.gpu_hours, "h"),
+                value(costs.get(s.name, float("nan")), "USD"),
+                s.source,
             )
         parts.append(st)
 
-    perf = est.details.get("perf")
-    if perf:
-        lay = perf["layout"]
-        shown = ", ".join(f"{k} {lay[k]}" for k in LAYOUT_KEYS)
+    perf = est.stages.perf.prediction
+    if perf is not None:
+        shown = ", ".join(f"{k} {getattr(perf.layout, k)}" for k in LAYOUT_KEYS)
         pt = Table(title=f"Step-time model: {shown}", title_justify="left")
         pt.add_column("where one step goes")
         pt.add_column("s", justify="right")
         pt.add_column("share", justify="right")
-        step = perf["step_time_s"]
-        for part, sec in perf["breakdown_s"].items():
+        step = perf.step_time_s
+        for part, sec in perf.breakdown_s.items():
             if sec > 0:
                 pt.add_row(part, f"{sec:.3f}", f"{sec / step:.0%}")
         pt.add_row("[bold]step[/bold]", f"[bold]{step:.3f}[/bold]", "")
-        mem = perf["memory_byte"]
+        mem = perf.memory_byte
         pt.caption = (
             "memory per GPU: "
             + ", ".join(f"{k} {v / 1e9:.1f} GB" for k, v in mem.items())
-            + ("" if perf["fits"] else "  [red]does not fit[/red]")
+            + ("" if perf.fits else "  [red]does not fit[/red]")
         )
         parts.append(pt)
 
-    waterfall = est.details.get("waterfall")
+    waterfall = est.stages.lab.waterfall
     if waterfall:
         w = Table(title="From the headline to the lab's total spend", title_justify="left")
         w.add_column("step")
         w.add_column("adds", justify="right")
         w.add_column("running total", justify="right")
         w.add_column("what it is", style="dim", overflow="fold")
-        for row in waterfall:
-            w.add_row(
-                row["label"],
-                value(row["amount_usd"], "USD"),
-                value(row["total_usd"], "USD"),
-                row.get("note", ""),
-            )
+        for wstep in waterfall:
+            w.add_row(wstep.label, value(wstep.amount_usd, "USD"), value(wstep.total_usd, "USD"), wstep.note)
         parts.append(w)
 
-    views = est.details.get("views")
+    views = est.stages.views.views
     if views:
         vt = Table(title="Four views of what it cost", title_justify="left")
         vt.add_column("view")
         vt.add_column("value", justify="right")
         vt.add_column("includes", overflow="fold")
         vt.add_column("leaves out", style="dim", overflow="fold")
-        for row in views:
-            key = row["key"]
-            v = est.results.get(key)
+        for view in views:
+            v = est.results.get(view.key)
             shown = value(v["p50"] if isinstance(v, dict) else v, "USD") if v is not None else "-"
-            vt.add_row(row["label"], shown, row["includes"], row["excludes"])
+            vt.add_row(view.label, shown, view.includes, view.excludes)
         parts.append(vt)
 
     a = Table(title="Assumptions", title_justify="left")

@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import __version__
 from ..fmt import value
+from ..stages.views import ReferencePoint
 from .charts import Chart, charts, plotly_figure
 from .content import ReportData, ResultRow, View
 
@@ -174,10 +175,10 @@ def derivation(data: ReportData) -> Safe:
                 ["stage", "GPU-hours", "tokens", "source"],
                 (
                     [
-                        s.get("name", ""),
-                        value(s.get("gpu_hours"), "h"),
-                        "-" if s.get("tokens") is None else value(s.get("tokens"), ""),
-                        s.get("source", ""),
+                        s.name,
+                        value(s.gpu_hours, "h"),
+                        "-" if s.tokens is None else value(s.tokens, ""),
+                        s.source,
                     ]
                     for s in data.stages
                 ),
@@ -206,25 +207,23 @@ def assumptions_table(data: ReportData) -> Safe:
 
 
 def reference_table(data: ReportData) -> Safe:
-    def ours(r: dict[str, Any]) -> Any:
-        if "ours" not in r:
+    def ours(r: ReferencePoint) -> Any:
+        if not r.compare_to:
             return ""
         return join(
             [
-                value(r["ours"], str(r.get("unit", ""))) if r["ours"] is not None else "-",
-                tag("div", r.get("gap", ""), class_="interval"),
+                value(r.ours, str(r.unit or "")) if r.ours is not None else "-",
+                tag("div", r.gap, class_="interval"),
             ]
         )
 
-    def about(r: dict[str, Any]) -> Any:
-        return join([r.get("source", ""), tag("div", r["note"], class_="interval") if r.get("note") else ""])
+    def about(r: ReferencePoint) -> Any:
+        return join([r.source or "", tag("div", r.note, class_="interval") if r.note else ""])
 
     return table(
         ["reference point", "published", "this estimate", "source"],
-        (
-            [r.get("name", ""), value(r.get("value"), str(r.get("unit", ""))), ours(r), about(r)]
-            for r in data.reference_points
-        ),
+        ([r.name or "", value(r.value, str(r.unit or "")), ours(r), about(r)] for r in data.reference_points),
+        cls="references",
         numeric=(1, 2),
     )
 

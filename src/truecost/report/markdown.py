@@ -119,10 +119,7 @@ def document(data: ReportData, path: Path, sensitivity_note: str = "") -> tuple[
         out.append(
             table(
                 ["stage", "GPU-hours", "source"],
-                (
-                    [s.get("name", ""), value(s.get("gpu_hours"), "h"), s.get("source", "")]
-                    for s in data.stages
-                ),
+                ([s.name, value(s.gpu_hours, "h"), s.source] for s in data.stages),
             )
         )
     if "distributions" in pngs or "tornado" in pngs or sensitivity_note:
@@ -158,12 +155,12 @@ def document(data: ReportData, path: Path, sensitivity_note: str = "") -> tuple[
                 ["reference point", "published", "this estimate", "source"],
                 (
                     [
-                        r.get("name", ""),
-                        value(r.get("value"), str(r.get("unit", ""))),
+                        r.name or "",
+                        value(r.value, str(r.unit or "")),
                         ""
-                        if "ours" not in r
-                        else f"{value(r['ours'], str(r.get('unit', ''))) if r['ours'] is not None else '-'} ({r.get('gap', '')})",
-                        " ".join(str(x) for x in (r.get("source", ""), r.get("note", "")) if x),
+                        if not r.compare_to
+                        else f"{value(r.ours, str(r.unit or '')) if r.ours is not None else '-'} ({r.gap})",
+                        " ".join(str(x) for x in (r.source, r.note) if x),
                     ]
                     for r in data.reference_points
                 ),
