@@ -48,7 +48,13 @@ def _print_json(obj: Any) -> None:
 ScenarioArg = Annotated[
     str, typer.Argument(help="A preset name (see `truecost presets`) or a path to a YAML scenario.")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (the DESIGN.md shape) instead of tables.")]
+JsonOpt = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print JSON instead of tables (results, units, formulas, assumptions, warnings, details).",
+    ),
+]
 SamplesOpt = Annotated[
     int | None,
     typer.Option(

@@ -32,8 +32,7 @@ EPOCH_PAPER = (
 STAFF_OVERHEAD = Cited(
     1.325,
     "1",
-    EPOCH_PAPER + ": staff cost = salary x overhead (1.25-1.4) x FTE share x duration; midpoint 1.325 "
-    "(formulas.md sec. 4)",
+    EPOCH_PAPER + ": staff cost = salary x overhead (1.25-1.4) x FTE share x duration; midpoint 1.325",
 )
 EXPERIMENT_MULTIPLIER = Cited(
     2.19,
