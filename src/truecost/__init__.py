@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["estimate", "Estimate", "__version__"]
+__all__ = ["compare", "estimate", "Comparison", "Estimate", "__version__"]
 
 if TYPE_CHECKING:
+    from .analysis.compare import Comparison
     from .result import Estimate
 
 
@@ -26,7 +27,21 @@ def estimate(
     return _estimate(source, samples=samples, seed=seed, progress=progress)
 
 
+def compare(
+    sources: Any, samples: int | None = None, seed: int | None = None, progress: Any = None
+) -> Comparison:
+    """Run several scenarios; `.to_dict()` is `{"scenarios": [<estimate JSON>, ...]}`. See
+    `truecost.analysis.compare.compare`."""
+    from .analysis.compare import compare as _compare
+
+    return _compare(list(sources), samples=samples, seed=seed, progress=progress)
+
+
 def __getattr__(name: str) -> Any:
+    if name == "Comparison":
+        from .analysis.compare import Comparison
+
+        return Comparison
     if name == "Estimate":
         from .result import Estimate
 
