@@ -160,6 +160,7 @@ class ReportData:
     warnings: tuple[str, ...]
     samples: int | None
     seed: int | None
+    mc_note: str = ""
 
 
 def _num(x: Any) -> float | None:
@@ -256,6 +257,13 @@ def reference_points(est: Estimate) -> tuple[ReferencePoint, ...]:
     return est.stages.views.reference_points
 
 
+def gap_text(r: ReferencePoint) -> str:
+    """'+8% vs published' (or why there is no comparison)."""
+    if r.ours_over_reference is not None:
+        return f"{r.ours_over_reference - 1:+.0%} vs published"
+    return r.gap
+
+
 def reported_stages(est: Estimate) -> tuple[ReportedStage, ...]:
     costs = est.stages.rental.stage_costs_usd or {}
     return tuple(
@@ -326,11 +334,59 @@ def distributions(est: Estimate) -> tuple[Distribution, ...]:
         x = x[np.isfinite(x)]
         if x.size < 2 or np.ptp(x) <= 1e-9 * max(abs(float(np.median(x))), 1e-300):
             continue
-        p5, p50, p95 = (float(q) for q in np.percentile(x, [5, 50, 95]))
+        # The lines and labels are the full sample's percentiles (the cards' p50); the thinned draws
+        # only give the histogram its shape.
+        full = est.results.get(key)
+        if isinstance(full, dict):
+            p5, p50, p95 = (float(full[q]) for q in ("p5", "p50", "p95"))
+        else:
+            p5, p50, p95 = (float(q) for q in np.percentile(x, [5, 50, 95]))
         out.append(Distribution(key, est.units.get(key, ""), x, p5, p50, p95))
         if len(out) == MAX_HISTOGRAMS:
             break
     return tuple(out)
+
+
+# Unit of an input from its name's suffix, longest first.
+INPUT_UNITS: tuple[tuple[str, str], ...] = (
+    ("_usd_per_gpu_hour", "USD/GPU-h"),
+    ("_usd_per_kw_month", "USD/kW-month"),
+    ("_usd_per_kwh", "USD/kWh"),
+    ("_usd_per_year", "USD/yr"),
+    ("_oom_per_year", "OOM/yr"),
+    ("_usd", "USD"),
+    ("_years", "yr"),
+    ("_per_year", "/yr"),
+)
+
+
+def input_words(path: str, label: str = "", low: float | None = None, high: float | None = None) -> str:
+    """A scenario path in words, with its p5-p95 range.
+
+    >>> input_words("fleet[3].unit_price_usd", "fleet[3].unit_price_usd (H20)", 6000, 24000)
+    'H20 pool: unit price, $6K to $24K'
+    >>> input_words("lab.fleet_share.other", "", 0.015, 0.285)
+    'lab fleet share: other, 0.015 to 0.285'
+    """
+    parts = [p for p in path.replace("]", "").split(".") if p]
+    last = parts[-1] if parts else path
+    unit = next((u for suffix, u in INPUT_UNITS if last.endswith(suffix)), "")
+    suffix = next((sf for sf, u in INPUT_UNITS if u == unit and last.endswith(sf)), "")
+    name = (last[: -len(suffix)] if suffix else last).replace("_", " ")
+    head: list[str] = []
+    for p in parts[:-1]:
+        section, _, index = p.partition("[")
+        if section == "fleet" and index:
+            pool = label.rsplit("(", 1)[-1].rstrip(")") if "(" in label else f"#{int(index) + 1}"
+            head.append(f"{pool} pool")
+        elif index:
+            head.append(f"{section.replace('_', ' ')} #{int(index) + 1}")
+        elif section != "ownership" or not head:
+            head.append(section.replace("_", " "))
+    words = (" ".join(head) + ": " if head else "") + name
+    if low is not None and high is not None:
+        words += f", {value(low, unit or '1')} to {value(high, unit or '1')}"
+    return words
 
 
 def tornado(sens: dict[str, Any] | None, unit: str = "USD") -> Tornado | None:
@@ -348,7 +404,12 @@ def tornado(sens: dict[str, Any] | None, unit: str = "USD") -> Tornado | None:
             continue
         bars.append(
             TornadoBar(
-                str(row.get("input", "")),
+                input_words(
+                    str(row.get("input", "")),
+                    str(row.get("label", "")),
+                    _num(row.get("low_input")),
+                    _num(row.get("high_input")),
+                ),
                 lo,
                 hi,
                 _num(row.get("low_input")),
@@ -366,6 +427,29 @@ def tornado(sens: dict[str, Any] | None, unit: str = "USD") -> Tornado | None:
         return None
     bars.sort(key=lambda b: -abs(b.high - b.low))
     return Tornado(str(sens.get("output", "")), unit, base, tuple(bars))
+
+
+def question(est: Estimate) -> str:
+    """The report's question, from what the scenario covers."""
+    if "lab_total_cost_usd" in est.results:
+        return "What it really cost, from the rented headline to the lab's total spend."
+    if "development_cost_usd" in est.results:
+        return "What it really cost, from the rented headline to the model's development."
+    if "headline_cost_usd" in est.results or "final_run_owned_cost_usd" in est.results:
+        return "What the final training run cost, rented and owned."
+    return "What the final training run takes."
+
+
+def mc_note(est: Estimate) -> str:
+    """Why the cards and the waterfall differ in Monte Carlo mode (empty for a point estimate)."""
+    if est.samples is None:
+        return ""
+    return (
+        "The figures on the cards are medians (p50) of the sampled totals; the waterfall and the "
+        "breakdown add up the parts at the point values (each uncertain input at its median). The "
+        "two differ because the median of a sum is not the sum of the medians, and a cost that "
+        "multiplies uncertain inputs is skewed."
+    )
 
 
 def gather(est: Estimate, sens: dict[str, Any] | None = None) -> ReportData:
@@ -401,7 +485,7 @@ def gather(est: Estimate, sens: dict[str, Any] | None = None) -> ReportData:
 
     return ReportData(
         title=est.scenario,
-        question=f"What did it really cost to build {est.scenario}?",
+        question=question(est),
         answer=answer(est, vs),
         description=" ".join(str(raw.get("description", "")).split()),
         views=vs,
@@ -424,4 +508,5 @@ def gather(est: Estimate, sens: dict[str, Any] | None = None) -> ReportData:
         warnings=tuple(est.warnings),
         samples=est.samples,
         seed=est.seed,
+        mc_note=mc_note(est),
     )

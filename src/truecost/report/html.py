@@ -20,7 +20,7 @@ from .. import __version__
 from ..fmt import value
 from ..stages.views import ReferencePoint
 from .charts import Chart, charts, plotly_figure
-from .content import ReportData, ResultRow, View
+from .content import ReportData, ResultRow, View, gap_text
 
 
 class Safe(str):
@@ -51,7 +51,12 @@ def table(
         tag("tr", join(tag("td", c, class_="num" if i in numeric else None) for i, c in enumerate(row)))
         for row in rows
     )
-    return tag("table", join([tag("thead", head), tag("tbody", body)]), class_=cls or None)
+    # The wrapper scrolls a table too wide for a phone by itself, never the page.
+    return tag(
+        "div",
+        tag("table", join([tag("thead", head), tag("tbody", body)]), class_=cls or None),
+        class_="table-scroll",
+    )
 
 
 @cache
@@ -189,13 +194,21 @@ def derivation(data: ReportData) -> Safe:
 
 
 def assumptions_table(data: ReportData) -> Safe:
+    """Every assumption: the input (and the scenario field that sets it), value, source, date."""
+
+    def name(a: dict[str, Any]) -> Safe:
+        field = a.get("field")
+        show_field = field and field != a.get("name")
+        return join(
+            [a.get("name", ""), tag("div", tag("code", field), class_="set-by") if show_field else ""]
+        )
+
     return table(
-        ["input", "value", "set by", "source", "date"],
+        ["input (set by)", "value", "source", "date"],
         (
             [
-                a.get("name", ""),
+                name(a),
                 value(a.get("value"), str(a.get("unit", ""))),
-                tag("code", a["field"]) if a.get("field") else "",
                 a.get("source", ""),
                 a.get("accessed", ""),
             ]
@@ -213,7 +226,7 @@ def reference_table(data: ReportData) -> Safe:
         return join(
             [
                 value(r.ours, str(r.unit or "")) if r.ours is not None else "-",
-                tag("div", r.gap, class_="interval"),
+                tag("div", gap_text(r), class_="interval"),
             ]
         )
 
@@ -237,10 +250,16 @@ def sobol_table(data: ReportData) -> Safe:
         return "-" if x is None else f"{x:.2f}"
 
     return table(
-        ["input", "output at its p5", "output at its p95", "Sobol' first order", "Sobol' total order"],
+        [
+            "input (its p5 to p95)",
+            "output at its p5",
+            "output at its p95",
+            "Sobol' first order",
+            "Sobol' total order",
+        ],
         (
             [
-                tag("code", b.label),
+                b.label,
                 value(b.low, t.unit),
                 value(b.high, t.unit),
                 idx(b.first_order),
@@ -324,38 +343,53 @@ def section(title: str, body: Any, sid: str, intro: str = "") -> Safe:
 
 # ---- the document -------------------------------------------------------------------------------
 def body(data: ReportData, sensitivity_note: str = "") -> Safe:
-    """Everything inside <main>."""
+    """Everything inside <main>: the answer and the reconciliation first, assumptions last."""
     by_key = {c.key: c for c in charts(data)}
 
     def chart(key: str) -> Safe:
         return chart_block(by_key[key]) if key in by_key else Safe("")
 
+    mc = tag("p", data.mc_note, class_="note mc-note") if data.mc_note else ""
     parts: list[Any] = [
         tag(
             "header",
             join(
                 [
                     tag("p", "truecost report", class_="kicker"),
-                    tag("h1", data.question),
+                    tag("h1", data.title),
+                    tag("p", data.question, class_="question"),
                     tag("p", data.answer, class_="answer"),
-                    tag("p", data.description, class_="description") if data.description else "",
                     cards(data.views),
+                    mc,
+                    tag("p", data.description, class_="description") if data.description else "",
                 ]
             ),
         ),
         warnings_block(data.warnings),
+    ]
+    if data.reference_points:
+        parts.append(
+            section(
+                "Reference points",
+                reference_table(data),
+                "reference-points",
+                "Published figures beside this estimate's comparable figure"
+                + (" (at the point values)." if data.samples is not None else "."),
+            )
+        )
+    parts.append(
         section(
             "Four views of the cost",
             join([views_table(data.views), chart("views")]),
             "views",
             "The same model has several honest price tags; each counts a different set of costs.",
-        ),
-    ]
+        )
+    )
     if data.waterfall:
         parts.append(
             section(
                 "From the headline to the lab total",
-                join([chart("waterfall"), waterfall_table(data)]),
+                join([mc, chart("waterfall"), waterfall_table(data)]),
                 "waterfall",
             )
         )
@@ -380,6 +414,11 @@ def body(data: ReportData, sensitivity_note: str = "") -> Safe:
                 "breakdown",
             )
         )
+    if data.distributions or data.tornado is not None or sensitivity_note:
+        unc: list[Any] = [chart("distributions"), chart("tornado"), sobol_table(data)]
+        if sensitivity_note:
+            unc.append(tag("p", sensitivity_note, class_="note"))
+        parts.append(section("Uncertainty", join(unc), "uncertainty"))
     parts.append(
         section(
             "How the FLOPs and GPU-hours were derived",
@@ -388,12 +427,11 @@ def body(data: ReportData, sensitivity_note: str = "") -> Safe:
             "Each result with the formula that produced it; FLOP counts follow the convention named first.",
         )
     )
-    if data.distributions or data.tornado is not None or sensitivity_note:
-        unc: list[Any] = [chart("distributions"), chart("tornado"), sobol_table(data)]
-        if sensitivity_note:
-            unc.append(tag("p", sensitivity_note, class_="note"))
-        parts.append(section("Uncertainty", join(unc), "uncertainty"))
     parts.append(section("All results", results_table(data.results, data.samples is not None), "results"))
+    if data.notes:
+        parts.append(
+            section("Notes from the scenario", join(tag("blockquote", n) for n in data.notes), "notes")
+        )
     parts.append(
         section(
             "Assumptions",
@@ -402,12 +440,6 @@ def body(data: ReportData, sensitivity_note: str = "") -> Safe:
             "Every input the chain used, with where its value comes from; override any of them in the scenario file.",
         )
     )
-    if data.notes:
-        parts.append(
-            section("Notes from the scenario", join(tag("blockquote", n) for n in data.notes), "notes")
-        )
-    if data.reference_points:
-        parts.append(section("Reference points", reference_table(data), "reference-points"))
     if data.sources:
         parts.append(section("Sources", tag("ul", join(tag("li", s) for s in data.sources)), "sources"))
     return join(parts)
