@@ -160,3 +160,16 @@ def test_report_fits_the_width_and_is_not_too_tall(
         assert field_col > 150
     if width == 390:
         page.screenshot(path=str(ARTIFACTS / "report-390.png"), full_page=False)
+
+
+def test_compare_in_the_page(context: Any, live_server: str) -> None:
+    page = context.new_page()
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto(live_server + "/?preset=deepseek-lab")
+    wait_for_run(page, 0)
+    page.select_option("#compare-with", "meta-llama3-lab")
+    page.click("#compare")
+    page.wait_for_selector("#compare-table table")
+    assert "Meta Llama 3.1" in page.locator("#compare-table").inner_text()
+    page.wait_for_selector("#chart-compare-waterfall .main-svg")
+    no_sideways_scroll(page)

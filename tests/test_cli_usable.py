@@ -119,3 +119,11 @@ def test_csv_has_results_and_sourced_assumptions() -> None:
     sampled, _ = run("estimate", "deepseek-lab", "--csv", "--samples", "300", "--seed", "2")
     lab = next(r for r in csv.DictReader(io.StringIO(sampled)) if r["name"] == "lab_total_cost_usd")
     assert float(lab["p5"]) < float(lab["p50"]) < float(lab["p95"])
+
+
+def test_compare_writes_an_html_page(tmp_path: Path) -> None:
+    out = tmp_path / "cmp.html"
+    run("compare", "deepseek-lab", "meta-llama3-lab", "-o", str(out))
+    page = out.read_text(encoding="utf-8")
+    assert 'data-chart="compare-views"' in page and 'data-chart="compare-waterfall"' in page
+    assert "DeepSeek lab (V3 run, fleet and staff) vs" in page

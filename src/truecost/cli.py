@@ -201,6 +201,12 @@ def compare(
     json_out: JsonOpt = False,
     samples: SamplesOpt = None,
     seed: SeedOpt = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Also write an HTML page: the table, the views and the waterfall grouped."
+        ),
+    ] = None,
 ) -> None:
     """Scenarios side by side: every result, with its ratio to the first scenario's."""
     from .analysis.compare import compare as run_compare
@@ -208,6 +214,10 @@ def compare(
     seed = _seed(samples, seed)
     with _Progress(samples) as progress_cb:
         cmp = run_compare(scenarios, samples=samples, seed=seed, progress=progress_cb)
+    if output is not None:
+        from .report import write_compare
+
+        typer.echo(f"wrote {write_compare(cmp, output)}", err=True)
     if json_out:
         _print_json(cmp.to_dict())
         return

@@ -83,6 +83,16 @@ class ScenarioRequest(BaseModel):
     )
 
 
+class CompareRequest(BaseModel):
+    """Two to four scenarios (preset names or scenario objects) to run side by side."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenarios: list[str | dict[str, Any]] = Field(
+        min_length=2, max_length=4, description="The first is the base of the ratios."
+    )
+
+
 class YamlText(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -475,6 +485,15 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
             "warnings": rhtml.warnings_block(data.warnings),
         }
         return {"estimate": est.to_dict(), "figures": figures, "html": fragments}
+
+    @app.post("/api/compare", summary="Scenarios side by side, for the calculator page")
+    def compare(req: CompareRequest) -> dict[str, Any]:
+        """`scenarios` (each the --json output), an HTML `table` with ratios and plotly `figures`."""
+        from ..analysis.compare import compare as run_compare
+        from ..report.compare import figures, side_by_side
+
+        cmp = run_compare([resolve(s) for s in req.scenarios])
+        return {"scenarios": cmp.to_dict()["scenarios"], "table": side_by_side(cmp), "figures": figures(cmp)}
 
     @app.post("/api/scenario/parse", summary="Read a scenario file's text (YAML) into a scenario object")
     def parse(body: YamlText) -> dict[str, Any]:

@@ -574,6 +574,29 @@ function csvOf(est) {
   return rows.map((r) => r.map(csvCell).join(",")).join("\n") + "\n";
 }
 
+// The edited scenario beside a preset: results with ratios, the views and the waterfall grouped.
+async function compareWith() {
+  const button = $("#compare");
+  button.disabled = true;
+  try {
+    const resp = await api("/api/compare", { scenarios: [currentScenario(), $("#compare-with").value] });
+    const view = await resp.json();
+    $("#compare-table").innerHTML = view.table;
+    for (const key of ["views", "waterfall"]) {
+      const div = $(`#chart-compare-${key}`);
+      const fig = view.figures[key];
+      div.hidden = !fig;
+      if (fig) Plotly.react(div, fig.data, fig.layout, PLOT_CONFIG);
+      else Plotly.purge(div);
+    }
+    showError(null);
+  } catch (detail) {
+    showError(detail);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 async function copyLink() {
   const status = $("#link-status");
   try {
@@ -640,6 +663,7 @@ async function init() {
   $("#dl-report").addEventListener("click", () => download("report"));
   $("#dl-csv").addEventListener("click", () => download("csv"));
   $("#copy-link").addEventListener("click", copyLink);
+  $("#compare").addEventListener("click", compareWith);
   for (const id of ["#f-tokens", "#f-count", "#f-mfu", "#f-gpu-hours", "#f-rental"]) {
     const el = $(id);
     const help = helpFor(JSON.parse(el.dataset.path));
