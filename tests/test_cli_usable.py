@@ -127,3 +127,14 @@ def test_compare_writes_an_html_page(tmp_path: Path) -> None:
     page = out.read_text(encoding="utf-8")
     assert 'data-chart="compare-views"' in page and 'data-chart="compare-waterfall"' in page
     assert "DeepSeek lab (V3 run, fleet and staff) vs" in page
+
+
+def test_mfu_ignored_for_reported_gpu_hours_is_said(tmp_path: Path) -> None:
+    f = tmp_path / "v3.yaml"
+    f.write_text(
+        "model: deepseek-v3\ntraining: {tokens: 14.8e12}\n"
+        "cluster: {accelerator: h800, count: 2048, gpu_hours: 2.788e6, mfu: 0.2}\n"
+        "pricing: {rental_usd_per_gpu_hour: 2}\n"
+    )
+    _, err = run("estimate", str(f))
+    assert "cluster.mfu is ignored" in err

@@ -183,12 +183,14 @@ def estimate(
         from .analysis.assumptions import rank_assumptions
 
         ranked = rank_assumptions(scenario, est.assumptions)
+    from .report.content import overridden
+
     print_renderable(
         estimate_tables(
             est, width=_width(), all_assumptions=assumptions, ranked=ranked, scenario_arg=scenario
         )
     )
-    _warn(est.warnings)
+    _warn([*overridden(est), *est.warnings])
 
 
 @app.command()
@@ -316,6 +318,7 @@ def sensitivity(
     """Which uncertain inputs drive the result: one-at-a-time tornado (p5 to p95) and Sobol indices."""
     from .analysis.sensitivity import sensitivity as run_sensitivity
 
+    seed = _seed(samples, seed)
     res = run_sensitivity(scenario, output=output, n=samples, seed=seed)
     if json_out:
         _print_json(res)

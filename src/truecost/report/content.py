@@ -429,6 +429,19 @@ def tornado(sens: dict[str, Any] | None, unit: str = "USD") -> Tornado | None:
     return Tornado(str(sens.get("output", "")), unit, base, tuple(bars))
 
 
+def overridden(est: Estimate) -> tuple[str, ...]:
+    """Inputs the scenario gives that another input overrides, in words."""
+    out = []
+    cluster = est.inputs.get("cluster") if isinstance(est.inputs, dict) else None
+    if isinstance(cluster, dict) and cluster.get("mfu") is not None:
+        if est.stages.run.mfu_source.startswith("implied"):
+            out.append(
+                "cluster.mfu is ignored: the scenario reports its GPU-hours, which fix the run's length, "
+                "so the MFU is implied from them. Remove the reported GPU-hours to use the MFU given."
+            )
+    return tuple(out)
+
+
 def question(est: Estimate) -> str:
     """The report's question, from what the scenario covers."""
     if "lab_total_cost_usd" in est.results:
@@ -505,7 +518,7 @@ def gather(est: Estimate, sens: dict[str, Any] | None = None) -> ReportData:
         sources=_strs(raw.get("sources")),
         distributions=distributions(est),
         tornado=tornado(sens, sens_unit),
-        warnings=tuple(est.warnings),
+        warnings=overridden(est) + tuple(est.warnings),
         samples=est.samples,
         seed=est.seed,
         mc_note=mc_note(est),
