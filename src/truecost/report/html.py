@@ -86,7 +86,10 @@ def cards(views: Sequence[View]) -> Safe:
     """The four views as figure cards; data-value holds the number (for tests and scripts)."""
     out = []
     for v in views:
-        body = [tag("div", v.label, class_="card-label"), tag("div", v.figure.text, class_="card-value")]
+        body = [
+            tag("div", v.short_label, class_="card-label", title=v.label),
+            tag("div", v.figure.text, class_="card-value"),
+        ]
         if v.figure.interval:
             body.append(tag("div", v.figure.interval, class_="card-interval"))
         out.append(
