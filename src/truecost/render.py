@@ -122,15 +122,20 @@ def reference_table(est: Estimate) -> Table | None:
         "Reference points",
         "ours: at the point values (each uncertain input at its median)" if est.samples is not None else None,
     )
+    compared = any(r.compare_to for r in refs)
     _col(t, "published figure", min_width=20)
     _col(t, "theirs", right=True)
-    _col(t, "ours", right=True)
-    _col(t, "gap", right=True)
+    if compared:
+        _col(t, "ours", right=True)
+        _col(t, "gap", right=True)
     for r in refs:
         unit = str(r.unit or "")
-        ours = "-" if r.ours is None else value(r.ours, unit)
-        gap = f"{r.ours_over_reference - 1:+.0%}" if r.ours_over_reference is not None else ""
-        t.add_row(str(r.name or ""), value(r.value, unit), ours if r.compare_to else "", gap)
+        row = [str(r.name or ""), value(r.value, unit)]
+        if compared:
+            ours = "-" if r.ours is None else value(r.ours, unit)
+            gap = f"{r.ours_over_reference - 1:+.0%}" if r.ours_over_reference is not None else ""
+            row += [ours if r.compare_to else "", gap]
+        t.add_row(*row)
     return t
 
 
