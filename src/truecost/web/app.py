@@ -218,69 +218,6 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()[:60] or "scenario"
 
 
-PAGE_SOBOL_N = 256  # base samples of the page's sensitivity analysis: ranks inputs in ~0.2 s
-
-
-def page_sensitivity(est: Any) -> dict[str, Any] | None:
-    """The tornado and Sobol indices of the scenario's uncertain inputs (None without any)."""
-    from ..analysis.sensitivity import sensitivity
-    from ..uncertainty import find_distributions
-
-    if not find_distributions(est.inputs):
-        return None
-    try:
-        return sensitivity(est.inputs, None, PAGE_SOBOL_N, 0)
-    except ValueError:  # no cost to explain: the page shows the rest
-        return None
-
-
-def ranked_table(est: Any) -> str:
-    """The ten assumptions that move the deepest cost most (+-10% each), as an HTML table."""
-    from ..analysis.assumptions import rank_assumptions
-    from ..fmt import value
-    from ..report import html as rhtml
-
-    output, rows = rank_assumptions(est.inputs, est.assumptions)
-    if not output or not rows:
-        return ""
-    return rhtml.join(
-        [
-            rhtml.tag("p", f"Each input moved by 10% alone: how much {output} moves.", class_="note"),
-            rhtml.table(
-                ["input", "value", "moves the result by"],
-                ([r.field, value(r.value, r.unit), f"{r.elasticity * 10:+.1f}%"] for r in rows[:10]),
-                cls="ranked",
-                numeric=(1, 2),
-            ),
-        ]
-    )
-
-
-def field_help() -> dict[str, str]:
-    """Description of every scenario field by dotted name (fleet pools and staff as fleet.count),
-    for the form's labels and tooltips."""
-    from ..scenario import Scenario
-
-    schema = Scenario.model_json_schema()
-    defs = schema.get("$defs", {})
-    out: dict[str, str] = {}
-
-    def walk(node: dict[str, Any], prefix: str, depth: int) -> None:
-        if depth > 4:
-            return
-        for name, prop in (node.get("properties") or {}).items():
-            path = f"{prefix}{name}"
-            if prop.get("description"):
-                out.setdefault(path, str(prop["description"]))
-            for sub in [prop, *prop.get("anyOf", []), prop.get("items") or {}]:
-                ref = sub.get("$ref") or (sub.get("items") or {}).get("$ref")
-                if ref:
-                    walk(defs.get(ref.rsplit("/", 1)[-1], {}), path + ".", depth + 1)
-
-    walk(schema, "", 0)
-    return out
-
-
 def index_page() -> str:
     from ..scenario import preset_summaries
 
@@ -290,6 +227,7 @@ def index_page() -> str:
         for p in preset_summaries()
     )
     from ..report.html import script_json
+    from .page import field_help
 
     return Template(_template("index.html")).substitute(
         presets=options, version=html.escape(__version__), field_help=script_json(field_help())
@@ -453,6 +391,7 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
         from ..report import html as rhtml
         from ..report.charts import charts, plotly_figure
         from ..report.content import gather
+        from .page import page_sensitivity, ranked_table
 
         est = run(req)
         data = gather(est, page_sensitivity(est))
