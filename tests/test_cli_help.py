@@ -26,6 +26,14 @@ def test_every_command_and_option_has_help() -> None:
 def test_expected_commands_exist() -> None:
     cli = get_command(app)
     assert isinstance(cli, typer.core.TyperGroup)
-    assert {"estimate", "presets", "catalog", "validate", "sensitivity", "report", "serve", "plan"} <= set(
-        cli.commands
-    )
+    assert {
+        "estimate",
+        "compare",
+        "presets",
+        "catalog",
+        "validate",
+        "sensitivity",
+        "report",
+        "serve",
+        "plan",
+    } <= set(cli.commands)

@@ -184,7 +184,7 @@ def test_table_views_render(tmp_path) -> None:
     """The default (table) output of estimate, plan and sensitivity renders without error."""
     res = runner.invoke(app, ["estimate", "deepseek-lab"])
     assert res.exit_code == 0, res.output
-    assert "$5.576M" in res.output and "Four views" in res.output and "Assumptions" in res.output
+    assert "$5.576M" in res.output and "What each view counts" in res.output and "Assumptions" in res.output
     f = tmp_path / "run.yaml"
     f.write_text(
         "model: llama-3.1-8b\ntraining: {tokens: 1.0e12}\ncluster: {accelerator: h100-sxm, count: 64}\n"

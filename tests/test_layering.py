@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "chain": 5,
     "analysis": 6,
     "render": 7,
+    "export": 7,
     "report": 7,
     "web": 7,
     "cli": 8,

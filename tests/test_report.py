@@ -39,7 +39,8 @@ def test_deepseek_v3_report_is_offline_and_has_the_headline(v3_html: str) -> Non
     assert not REMOTE.search(v3_html)
     assert "plotly.js v" in v3_html  # inlined, not fetched
     assert "$5.576M" in v3_html
-    assert "What did it really cost to build" in v3_html
+    assert "<h1>DeepSeek-V3 (official training run, as reported)</h1>" in v3_html  # the scenario's name
+    assert "What the final training run cost, rented and owned." in v3_html
 
 
 def test_report_shows_the_derivation_and_convention(v3_html: str) -> None:
@@ -130,3 +131,33 @@ def test_cli_error_is_exit_2_without_traceback(tmp_path: Path) -> None:
     out = CliRunner().invoke(cli, ["report", "deepseek-v3", "-o", str(tmp_path / "no" / "r.html")])
     assert out.exit_code == 2
     assert "output" in out.output and "Traceback" not in out.output
+
+
+def test_answer_and_reference_points_first_assumptions_last(lab_html: str) -> None:
+    order = [
+        lab_html.index(f'id="{s}"')
+        for s in ("view-headline_cost_usd", "reference-points", "views", "assumptions")
+    ]
+    assert order == sorted(order)
+    assert lab_html.index('id="assumptions"') > lab_html.index('id="results"')
+    assert "<h1>DeepSeek lab (V3 run, fleet and staff)</h1>" in lab_html
+    assert "-2% vs published" in lab_html  # SemiAnalysis server CapEx, reconciled up front
+
+
+def test_monte_carlo_cards_histograms_and_waterfall_agree_or_say_why(lab_html: str) -> None:
+    import truecost
+
+    est = truecost.estimate("deepseek-lab", samples=300, seed=1)
+    p50 = est.results["lab_total_cost_usd"]["p50"]
+    card = re.search(r'id="view-lab_total_cost_usd"[^>]*data-value="([^"]+)"', lab_html)
+    assert card and float(card.group(1)) == pytest.approx(p50)
+    from truecost.fmt import value
+
+    # the histogram's label carries the same p50 as the card
+    label = f"lab_total_cost_usd\\u003c/b\\u003e  p50 {value(p50, 'USD')}".replace("$", "\\u0026#36;")
+    assert label in lab_html
+    assert "the median of a sum is not the sum of the medians" in lab_html
+
+
+def test_tornado_labels_are_words_with_ranges(lab_html: str) -> None:
+    assert "H20 pool: unit price, $6K to $24K" in lab_html

@@ -228,3 +228,37 @@ def test_yaml_parse_and_download(client: TestClient) -> None:
 
 def test_binds_to_loopback_by_default() -> None:
     assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
+
+
+def test_view_has_reference_points_notes_and_sensitivity(client: TestClient) -> None:
+    r = client.post("/api/view", json={"scenario": "deepseek-lab"}).json()
+    h = r["html"]
+    assert "SemiAnalysis total server CapEx" in h["references"] and "-2% vs published" in h["references"]
+    assert "<blockquote>" in h["notes"]
+    assert "tornado" in r["figures"] and "Sobol" in h["sensitivity"]
+    assert "lab.horizon_years" in h["ranked"]
+    assert h["mc_note"] == ""
+    sampled = client.post("/api/view", json={"scenario": "deepseek-lab", "samples": 300, "seed": 1}).json()
+    assert "median of a sum" in sampled["html"]["mc_note"]
+    # a scenario without distributions still says what drives it
+    v3 = client.post("/api/view", json={"scenario": "deepseek-v3"}).json()
+    assert "tornado" not in v3["figures"] and "<table" in v3["html"]["ranked"]
+
+
+def test_index_carries_field_help(client: TestClient) -> None:
+    text = client.get("/").text
+    m = re.search(r'<script id="field-help" type="application/json">(.*?)</script>', text, re.S)
+    assert m
+    help_ = json.loads(m.group(1))
+    assert "accelerators in the pool" in help_["fleet.count"]
+
+
+def test_compare_endpoint(client: TestClient) -> None:
+    r = client.post("/api/compare", json={"scenarios": ["deepseek-v3", "llama-3.1-405b"]})
+    assert r.status_code == 200
+    body = r.json()
+    assert len(body["scenarios"]) == 2 and "<table" in body["table"] and "views" in body["figures"]
+    bad = client.post("/api/compare", json={"scenarios": ["deepseek-v3"]})
+    assert bad.status_code == 422 and detail(bad)["field"] == "scenarios"
+    path = client.post("/api/compare", json={"scenarios": ["deepseek-v3", "/etc/passwd"]})
+    assert path.status_code == 422

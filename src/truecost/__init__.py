@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["estimate", "sweep", "Estimate", "__version__"]
+__all__ = ["compare", "estimate", "sweep", "Comparison", "Estimate", "__version__"]
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .analysis.compare import Comparison
     from .result import Estimate
 
 
@@ -42,7 +43,21 @@ def sweep(
     return _sweep(scenario, grid, samples=samples, seed=seed, scheduler=scheduler, **options)
 
 
+def compare(
+    sources: Any, samples: int | None = None, seed: int | None = None, progress: Any = None
+) -> Comparison:
+    """Run several scenarios; `.to_dict()` is `{"scenarios": [<estimate JSON>, ...]}`. See
+    `truecost.analysis.compare.compare`."""
+    from .analysis.compare import compare as _compare
+
+    return _compare(list(sources), samples=samples, seed=seed, progress=progress)
+
+
 def __getattr__(name: str) -> Any:
+    if name == "Comparison":
+        from .analysis.compare import Comparison
+
+        return Comparison
     if name == "Estimate":
         from .result import Estimate
 

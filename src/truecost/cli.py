@@ -48,7 +48,13 @@ def _print_json(obj: Any) -> None:
 ScenarioArg = Annotated[
     str, typer.Argument(help="A preset name (see `truecost presets`) or a path to a YAML scenario.")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (the DESIGN.md shape) instead of tables.")]
+JsonOpt = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print JSON instead of tables (results, units, formulas, assumptions, warnings, details).",
+    ),
+]
 SamplesOpt = Annotated[
     int | None,
     typer.Option(
@@ -64,37 +70,164 @@ SeedOpt = Annotated[
 ]
 
 
+def _version(flag: bool) -> None:
+    if flag:
+        from . import __version__
+
+        typer.echo(f"truecost {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """truecost: what does it really cost to build this AI model?"""
+
+
+def _seed(samples: int | None, seed: int | None) -> int | None:
+    """The seed to use: the one given, or (with samples) a fresh one, printed so the run can be repeated."""
+    if samples is None or seed is not None:
+        return seed
+    import secrets
+
+    drawn = secrets.randbelow(2**31)
+    typer.echo(f"seed {drawn} (no --seed given; repeat this run with --seed {drawn})", err=True)
+    return drawn
+
+
+class _Progress:
+    """A progress bar on stderr for Monte Carlo runs that take over about a second (terminals only)."""
+
+    THRESHOLD = 500_000  # trials: about a third of a second of sampling; the rest is summaries
+
+    def __init__(self, samples: int | None, label: str = "sampling"):
+        self.bar: Any = None
+        self.label = label
+        if samples is not None and samples >= self.THRESHOLD and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(transient=True, console=Console(stderr=True))
+
+    def __enter__(self) -> Callable[[int, int], None] | None:
+        if self.bar is None:
+            return None
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=None)
+
+        def update(done: int, total: int) -> None:
+            self.bar.update(task, completed=done, total=total)
+
+        return update
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _warn(warnings: list[str]) -> None:
+    if warnings:
+        from .render import print_renderable, warnings_panel
+
+        print_renderable(warnings_panel(warnings), stderr=True)
+
+
+def _width() -> int:
+    from .render import console
+
+    return console().width
+
+
 @app.command()
 @_user_errors
 def estimate(
-    scenario: ScenarioArg, json_out: JsonOpt = False, samples: SamplesOpt = None, seed: SeedOpt = None
+    scenario: ScenarioArg,
+    json_out: JsonOpt = False,
+    samples: SamplesOpt = None,
+    seed: SeedOpt = None,
+    assumptions: Annotated[
+        bool,
+        typer.Option(
+            "--assumptions",
+            help="List every assumption with its source (and the scenario's notes); by default the "
+            "ten that move the answer most.",
+        ),
+    ] = False,
+    csv_out: Annotated[
+        bool,
+        typer.Option("--csv", help="Print CSV (results, then assumptions with sources) instead of tables."),
+    ] = False,
 ) -> None:
-    """Run a scenario through the chain and print every result with its assumptions."""
+    """Run a scenario through the chain: the answer first, then the key results and the assumptions."""
     from .chain import estimate as run_estimate
 
-    progress_cb = None
-    bar = None
-    if samples is not None and not json_out and sys.stderr.isatty() and samples >= 500_000:
-        from rich.progress import Progress
-
-        bar = Progress(transient=True)
-        task = bar.add_task("sampling", total=samples)
-        bar.start()
-
-        def progress_cb(done: int, total: int) -> None:
-            bar.update(task, completed=done)
-
-    try:
+    seed = _seed(samples, seed)
+    with _Progress(samples) as progress_cb:
         est = run_estimate(scenario, samples=samples, seed=seed, progress=progress_cb)
-    finally:
-        if bar is not None:
-            bar.stop()
     if json_out:
         _print_json(est.to_dict())
         return
+    if csv_out:
+        from .export import to_csv
+
+        sys.stdout.write(to_csv(est))
+        return
     from .render import estimate_tables, print_renderable
 
-    print_renderable(estimate_tables(est))
+    ranked: tuple[Any, Any] = (None, ())
+    if not assumptions:
+        from .analysis.assumptions import rank_assumptions
+
+        ranked = rank_assumptions(scenario, est.assumptions)
+    from .report.content import overridden
+
+    print_renderable(
+        estimate_tables(
+            est, width=_width(), all_assumptions=assumptions, ranked=ranked, scenario_arg=scenario
+        )
+    )
+    _warn([*overridden(est), *est.warnings])
+
+
+@app.command()
+@_user_errors
+def compare(
+    scenarios: Annotated[
+        list[str],
+        typer.Argument(help="Two or more preset names or YAML paths; the first is the base of the ratios."),
+    ],
+    json_out: JsonOpt = False,
+    samples: SamplesOpt = None,
+    seed: SeedOpt = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Also write an HTML page: the table, the views and the waterfall grouped."
+        ),
+    ] = None,
+) -> None:
+    """Scenarios side by side: every result, with its ratio to the first scenario's."""
+    from .analysis.compare import compare as run_compare
+
+    seed = _seed(samples, seed)
+    with _Progress(samples) as progress_cb:
+        cmp = run_compare(scenarios, samples=samples, seed=seed, progress=progress_cb)
+    if output is not None:
+        from .report import write_compare
+
+        typer.echo(f"wrote {write_compare(cmp, output)}", err=True)
+    if json_out:
+        _print_json(cmp.to_dict())
+        return
+    from .render import compare_table, print_renderable
+
+    print_renderable(compare_table(cmp, _width()))
+    for e in cmp.estimates:
+        _warn([f"{e.scenario}: {w}" for w in e.warnings])
 
 
 @app.command()
@@ -296,7 +429,7 @@ def validate(json_out: JsonOpt = False) -> None:
     for name, block in report["sets"].items():
         print_renderable(validation_table(name, block))
         if "coverage_90" in block:
-            print(
+            print_renderable(
                 f"{name}: leave-one-out median GPU-hour error {block['median_abs_error_pct']:.1f}%, "
                 f"90% interval coverage {block['coverage_90']:.0%} of {block['n']} runs"
             )
@@ -319,13 +452,14 @@ def sensitivity(
     """Which uncertain inputs drive the result: one-at-a-time tornado (p5 to p95) and Sobol indices."""
     from .analysis.sensitivity import sensitivity as run_sensitivity
 
+    seed = _seed(samples, seed)
     res = run_sensitivity(scenario, output=output, n=samples, seed=seed)
     if json_out:
         _print_json(res)
         return
     from .render import print_renderable, sensitivity_table
 
-    print_renderable(sensitivity_table(res))
+    print_renderable(sensitivity_table(res, _width()))
 
 
 @app.command()
@@ -347,7 +481,7 @@ def plan(
         return
     from .render import plan_table, print_renderable
 
-    print_renderable(plan_table(res))
+    print_renderable(plan_table(res, _width()))
 
 
 @app.command()
@@ -381,6 +515,7 @@ def report(
         return
     from .report import write_report
 
+    seed = _seed(samples, seed)
     path = write_report(scenario, output, fmt=fmt, samples=samples, seed=seed)
     typer.echo(f"wrote {path}")
 

@@ -15,7 +15,7 @@ from ..errors import TruecostError
 from ..result import Estimate
 from .content import ReportData, gather
 
-__all__ = ["FORMATS", "SENSITIVITY_N", "html_report", "report_data", "write_report"]
+__all__ = ["FORMATS", "SENSITIVITY_N", "html_report", "report_data", "write_compare", "write_report"]
 
 # Base samples of the Sobol' estimate behind the tornado chart: enough to rank inputs, and
 # quick (the chain runs vectorised on n x (inputs + 2) trials).
@@ -104,6 +104,22 @@ def write_report(
     data, note = report_data(scenario, samples, seed)
     try:
         writer(data, path, note)
+    except OSError as exc:
+        raise TruecostError(f"cannot write {str(path)!r}: {exc.strerror or exc}", field="output") from None
+    return path
+
+
+def write_compare(cmp: Any, output: str | Path) -> Path:
+    """Write the HTML page of a `truecost.analysis.compare.Comparison` and return its path."""
+    from .compare import document
+
+    path = Path(output)
+    if not path.parent.is_dir():
+        raise TruecostError(
+            f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist", field="output"
+        )
+    try:
+        path.write_text(document(cmp), encoding="utf-8")
     except OSError as exc:
         raise TruecostError(f"cannot write {str(path)!r}: {exc.strerror or exc}", field="output") from None
     return path

@@ -77,7 +77,9 @@ def charts(data: ReportData) -> list[Chart]:
             Chart(
                 "distributions",
                 "Distributions",
-                f"Monte Carlo draws ({data.samples:,} samples, seed {data.seed}); dashed lines at p5, p50, p95.",
+                f"Monte Carlo draws ({data.samples:,} samples, seed {data.seed}). Dashed lines and labels: "
+                "p5, p50 and p95 of all the samples (the figures on the cards and in the tables); "
+                f"the bars' shape{' from an evenly thinned subset' if (data.samples or 0) > 20_000 else ''}.",
                 "histograms",
                 data.distributions,
             )

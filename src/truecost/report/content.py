@@ -14,35 +14,9 @@ import numpy as np
 
 from ..fmt import usd, value
 from ..result import RESULT_ORDER, Estimate
+from ..stages.lab import WaterfallStep
+from ..stages.views import VIEWS, ReferencePoint
 
-# The four views, in the order the waterfall walks them. Used when the chain gives no
-# `details["views"]` (scenarios without fleet or lab); the chain's own wording wins otherwise.
-DEFAULT_VIEWS: tuple[dict[str, str], ...] = (
-    {
-        "key": "headline_cost_usd",
-        "label": "Headline (rented final run)",
-        "includes": "the final run's GPU-hours at a rental price",
-        "excludes": "research and ablation runs, staff, data, and owning the fleet",
-    },
-    {
-        "key": "final_run_owned_cost_usd",
-        "label": "Owned final run",
-        "includes": "the final run's GPU-hours at the owner's cost: amortised hardware, power, facility",
-        "excludes": "research and ablation runs, staff, data, idle fleet time",
-    },
-    {
-        "key": "development_cost_usd",
-        "label": "Development",
-        "includes": "the final run plus the experiments, ablations and staff that led to it",
-        "excludes": "the rest of the lab's fleet and spending not tied to this model",
-    },
-    {
-        "key": "lab_total_cost_usd",
-        "label": "Lab total",
-        "includes": "the lab's whole spend over the period: fleet CapEx and OpEx, staff, data",
-        "excludes": "nothing the scenario describes; work for other models is counted too",
-    },
-)
 NOT_COMPUTED = "not computed: the scenario needs a fleet and a lab section for this view"
 
 # Results shown in the FLOP and GPU-hour derivation, in chain order.
@@ -92,8 +66,11 @@ class Figure:
 
 @dataclass(frozen=True)
 class View:
+    """One of the four views (`truecost.stages.views.VIEWS`) with this estimate's figure."""
+
     key: str
     label: str
+    short_label: str
     includes: str
     excludes: str
     figure: Figure
@@ -102,20 +79,9 @@ class View:
     def computed(self) -> bool:
         return self.figure.central is not None
 
-    @property
-    def short_label(self) -> str:
-        """The label up to its first ':' or ' (' ("Headline: rented GPU-hours..." -> "Headline")."""
-        return self.label.split(":")[0].split(" (")[0].strip() or self.label
 
-
-@dataclass(frozen=True)
-class Step:
-    """One bar of the headline-to-lab-total waterfall."""
-
-    label: str
-    amount_usd: float
-    total_usd: float
-    note: str
+# One bar of the headline-to-lab-total waterfall: the lab stage's typed step.
+Step = WaterfallStep
 
 
 @dataclass(frozen=True)
@@ -164,6 +130,17 @@ class Tornado:
 
 
 @dataclass(frozen=True)
+class ReportedStage:
+    """A reported stage of the run with its rental cost (None without a price)."""
+
+    name: str
+    gpu_hours: float
+    tokens: float | None
+    source: str
+    rental_cost_usd: float | None = None
+
+
+@dataclass(frozen=True)
 class ReportData:
     title: str
     question: str
@@ -175,10 +152,10 @@ class ReportData:
     derivation: tuple[ResultRow, ...]
     results: tuple[ResultRow, ...]
     conventions: tuple[tuple[str, str], ...]
-    stages: tuple[dict[str, Any], ...]
+    stages: tuple[ReportedStage, ...]
     assumptions: tuple[dict[str, Any], ...]
     notes: tuple[str, ...]
-    reference_points: tuple[dict[str, Any], ...]
+    reference_points: tuple[ReferencePoint, ...]
     owned_terms: tuple[tuple[str, float], ...]
     owned_summary: str
     fleet_summary: tuple[tuple[str, str], ...]
@@ -194,6 +171,7 @@ class ReportData:
     serving_curve: tuple[dict[str, Any], ...] = ()
     carbon: tuple[ResultRow, ...] = ()
     carbon_note: str = ""
+    mc_note: str = ""
 
 
 def _num(x: Any) -> float | None:
@@ -216,128 +194,97 @@ def figure(est: Estimate, key: str) -> Figure:
 
 
 def views(est: Estimate) -> tuple[View, ...]:
-    rows = est.details.get("views") or DEFAULT_VIEWS
+    """All four views, in the waterfall's order; a view the scenario cannot compute says why."""
     out = []
-    for row in rows:
-        if not isinstance(row, dict) or "key" not in row:
-            continue
-        key = str(row["key"])
-        fig = figure(est, key)
-        excludes = str(row.get("excludes", ""))
-        if fig.central is None:
-            excludes = NOT_COMPUTED
-        out.append(View(key, str(row.get("label", key)), str(row.get("includes", "")), excludes, fig))
+    for v in VIEWS:
+        fig = figure(est, v.key)
+        excludes = v.excludes if fig.central is not None else NOT_COMPUTED
+        out.append(View(v.key, v.label, v.short_label, v.includes, excludes, fig))
     return tuple(out)
 
 
 def waterfall(est: Estimate) -> tuple[Step, ...]:
-    out = []
-    for row in est.details.get("waterfall") or ():
-        if not isinstance(row, dict):
-            continue
-        amount, total = _num(row.get("amount_usd")), _num(row.get("total_usd"))
-        if amount is None or total is None:
-            continue
-        out.append(Step(str(row.get("label", "")), amount, total, str(row.get("note", ""))))
-    return tuple(out)
+    return tuple(s for s in est.stages.lab.waterfall if _num(s.amount_usd) is not None)
 
 
 def _horizon(est: Estimate) -> float | None:
-    summary = est.details.get("fleet_summary")
-    return _num(summary.get("horizon_years")) if isinstance(summary, dict) else None
-
-
-def _waterfall_step(est: Estimate, prefix: str) -> Step | None:
-    return next((s for s in waterfall(est) if s.label.lower().startswith(prefix)), None)
+    summary = est.stages.fleet.summary
+    return _num(summary.horizon_years) if summary is not None else None
 
 
 def breakdown(est: Estimate) -> tuple[Item, ...]:
-    """CapEx by pool, OpEx by kind, staff, experiments and data, from the fleet and lab details.
+    """CapEx by pool, OpEx by kind, staff, experiments and data, from the fleet and lab results.
 
-    A `details["breakdown"]` list of {group, label, amount_usd}, when the chain gives one, is
-    used as it is. Fleet CapEx and OpEx are the whole fleet's (the lab total counts its share).
+    Fleet CapEx and OpEx are the whole fleet's (the lab total counts its share).
     """
-    d = est.details
-    given = d.get("breakdown")
-    if isinstance(given, list) and given:
-        return tuple(
-            Item(str(r.get("group", "")), str(r.get("label", "")), x)
-            for r in given
-            if isinstance(r, dict) and (x := _num(r.get("amount_usd"))) is not None
-        )
+    fleet, lab = est.stages.fleet, est.stages.lab
     items: list[Item] = []
-    for pool in d.get("fleet_pools") or ():
-        capex = pool.get("capex_usd") if isinstance(pool, dict) else None
-        x = _num(capex.get("capex")) if isinstance(capex, dict) else None
+    for pool in fleet.pools:
+        x = _num(pool.capex_usd.get("capex"))
         if x:
-            items.append(Item("CapEx by pool", str(pool.get("name") or pool.get("accelerator", "")), x))
+            items.append(Item("CapEx by pool", pool.name or pool.accelerator, x))
     horizon = _horizon(est)
     span = f"over {horizon:g} years" if horizon else "per year"
-    opex = d.get("fleet_opex_breakdown_usd_per_year")
-    if isinstance(opex, dict):
-        for kind, v in opex.items():
-            x = _num(v)
-            if x:
-                items.append(Item(f"OpEx by kind, {span}", kind.replace("_", " "), x * (horizon or 1.0)))
-    staff = figure(est, "lab_staff_usd_per_year").central
+    for kind, v in (fleet.opex_breakdown_usd_per_year or {}).items():
+        x = _num(v)
+        if x:
+            items.append(Item(f"OpEx by kind, {span}", kind.replace("_", " "), x * (horizon or 1.0)))
+    staff = _num(lab.lab_staff_usd_per_year)
     if staff:
         items.append(Item("Staff", f"all staff, {span}", staff * (horizon or 1.0)))
-    # The lab stage reports experiments and data only as waterfall steps.
-    for group, prefix in (("Experiments", "experiments"), ("Data", "data")):
-        step = _waterfall_step(est, prefix)
-        if step is not None and step.amount_usd:
+    for step in lab.waterfall:
+        group = {"experiments": "Experiments", "data": "Data"}.get(step.key)
+        if group is not None and step.amount_usd:
             items.append(Item(group, step.label.lower(), step.amount_usd))
     return tuple(items)
 
 
 def owned_terms(est: Estimate) -> tuple[tuple[str, float], ...]:
     """Terms of the owned cost per GPU-hour [USD/GPU-h], largest first."""
-    terms = est.details.get("owned_cost_breakdown_usd_per_gpu_hour")
-    if not isinstance(terms, dict):
-        return ()
+    terms = est.stages.owned.breakdown_usd_per_gpu_hour or {}
     pairs = [(str(k).replace("_", " "), x) for k, v in terms.items() if (x := _num(v)) is not None]
     return tuple(sorted(pairs, key=lambda p: -p[1]))
 
 
-# Unit of a fleet-summary value from its key: (key part, unit, label suffix removed), first match.
-SUMMARY_UNITS: tuple[tuple[str, str], ...] = (
-    ("_usd_per_year", "USD/yr"),
-    ("_usd", "USD"),
-    ("_mw", "MW"),
-    ("_years", "yr"),
-)
-
-
 def fleet_summary(est: Estimate) -> tuple[tuple[str, str], ...]:
-    """The fleet summary as (label, formatted value) pairs; the unit comes from the key."""
-    summary = est.details.get("fleet_summary")
-    if not isinstance(summary, dict):
+    """The fleet summary as (label, formatted value) pairs."""
+    s = est.stages.fleet.summary
+    if s is None:
         return ()
-    out = []
-    for k, v in summary.items():
-        part, unit = next(((p, u) for p, u in SUMMARY_UNITS if p in k), ("", ""))
-        label = k.replace(part, "") if part else k
-        out.append((label.replace("_", " "), value(v, unit)))
-    return tuple(out)
+    return (
+        ("horizon", value(s.horizon_years, "yr")),
+        ("accelerators", value(s.accelerators, "")),
+        ("IT power", value(s.it_power_mw, "MW")),
+        ("GPU spend (accelerators alone)", value(s.gpu_spend_usd, "USD")),
+        ("server CapEx", value(s.server_capex_usd, "USD")),
+        ("OpEx over the horizon", value(s.opex_usd_over_horizon, "USD")),
+        ("TCO per year", value(s.tco_usd_per_year, "USD/yr")),
+        ("cost of capital per year", value(s.capital_cost_usd_per_year, "USD/yr")),
+    )
 
 
-def reference_points(est: Estimate) -> tuple[dict[str, Any], ...]:
-    """Reference points with this estimate's comparable figure (from the chain), else as given."""
-    rows = est.details.get("reference_points")
-    if not isinstance(rows, list):
-        rows = est.inputs.get("reference_points") if isinstance(est.inputs, dict) else None
-    return tuple(r for r in rows or () if isinstance(r, dict))
+def reference_points(est: Estimate) -> tuple[ReferencePoint, ...]:
+    """Third-party figures with this estimate's comparable figure (from the views stage)."""
+    return est.stages.views.reference_points
+
+
+def gap_text(r: ReferencePoint) -> str:
+    """'+8% vs published' (or why there is no comparison)."""
+    if r.ours_over_reference is not None:
+        return f"{r.ours_over_reference - 1:+.0%} vs published"
+    return r.gap
+
+
+def reported_stages(est: Estimate) -> tuple[ReportedStage, ...]:
+    costs = est.stages.rental.stage_costs_usd or {}
+    return tuple(
+        ReportedStage(s.name, float(s.gpu_hours), _num(s.tokens), s.source, _num(costs.get(s.name)))
+        for s in est.stages.run.reported_stages
+    )
 
 
 def _row(est: Estimate, key: str) -> ResultRow:
     return ResultRow(key, figure(est, key), est.formulas.get(key, ""))
-
-
-def _assumption_value(est: Estimate, name: str) -> Any:
-    for a in est.assumptions:
-        if a.get("name") == name:
-            return a.get("value")
-    return None
 
 
 def answer(est: Estimate, vs: tuple[View, ...]) -> str:
@@ -348,7 +295,7 @@ def answer(est: Estimate, vs: tuple[View, ...]) -> str:
     hours = figure(est, "gpu_hours")
     raw = est.inputs if isinstance(est.inputs, dict) else {}
     acc = (raw.get("cluster") or {}).get("accelerator") if isinstance(raw.get("cluster"), dict) else None
-    price = _num(_assumption_value(est, "rental_usd_per_gpu_hour"))
+    price = _num(est.stages.rental.rental_usd_per_gpu_hour)
     if head is not None:
         s = f"The headline figure is {head.figure.text}"
         if hours.central is not None:
@@ -411,11 +358,59 @@ def distributions(est: Estimate) -> tuple[Distribution, ...]:
         x = x[np.isfinite(x)]
         if x.size < 2 or np.ptp(x) <= 1e-9 * max(abs(float(np.median(x))), 1e-300):
             continue
-        p5, p50, p95 = (float(q) for q in np.percentile(x, [5, 50, 95]))
+        # The lines and labels are the full sample's percentiles (the cards' p50); the thinned draws
+        # only give the histogram its shape.
+        full = est.results.get(key)
+        if isinstance(full, dict):
+            p5, p50, p95 = (float(full[q]) for q in ("p5", "p50", "p95"))
+        else:
+            p5, p50, p95 = (float(q) for q in np.percentile(x, [5, 50, 95]))
         out.append(Distribution(key, est.units.get(key, ""), x, p5, p50, p95))
         if len(out) == MAX_HISTOGRAMS:
             break
     return tuple(out)
+
+
+# Unit of an input from its name's suffix, longest first.
+INPUT_UNITS: tuple[tuple[str, str], ...] = (
+    ("_usd_per_gpu_hour", "USD/GPU-h"),
+    ("_usd_per_kw_month", "USD/kW-month"),
+    ("_usd_per_kwh", "USD/kWh"),
+    ("_usd_per_year", "USD/yr"),
+    ("_oom_per_year", "OOM/yr"),
+    ("_usd", "USD"),
+    ("_years", "yr"),
+    ("_per_year", "/yr"),
+)
+
+
+def input_words(path: str, label: str = "", low: float | None = None, high: float | None = None) -> str:
+    """A scenario path in words, with its p5-p95 range.
+
+    >>> input_words("fleet[3].unit_price_usd", "fleet[3].unit_price_usd (H20)", 6000, 24000)
+    'H20 pool: unit price, $6K to $24K'
+    >>> input_words("lab.fleet_share.other", "", 0.015, 0.285)
+    'lab fleet share: other, 0.015 to 0.285'
+    """
+    parts = [p for p in path.replace("]", "").split(".") if p]
+    last = parts[-1] if parts else path
+    unit = next((u for suffix, u in INPUT_UNITS if last.endswith(suffix)), "")
+    suffix = next((sf for sf, u in INPUT_UNITS if u == unit and last.endswith(sf)), "")
+    name = (last[: -len(suffix)] if suffix else last).replace("_", " ")
+    head: list[str] = []
+    for p in parts[:-1]:
+        section, _, index = p.partition("[")
+        if section == "fleet" and index:
+            pool = label.rsplit("(", 1)[-1].rstrip(")") if "(" in label else f"#{int(index) + 1}"
+            head.append(f"{pool} pool")
+        elif index:
+            head.append(f"{section.replace('_', ' ')} #{int(index) + 1}")
+        elif section != "ownership" or not head:
+            head.append(section.replace("_", " "))
+    words = (" ".join(head) + ": " if head else "") + name
+    if low is not None and high is not None:
+        words += f", {value(low, unit or '1')} to {value(high, unit or '1')}"
+    return words
 
 
 def tornado(sens: dict[str, Any] | None, unit: str = "USD") -> Tornado | None:
@@ -433,7 +428,12 @@ def tornado(sens: dict[str, Any] | None, unit: str = "USD") -> Tornado | None:
             continue
         bars.append(
             TornadoBar(
-                str(row.get("input", "")),
+                input_words(
+                    str(row.get("input", "")),
+                    str(row.get("label", "")),
+                    _num(row.get("low_input")),
+                    _num(row.get("high_input")),
+                ),
                 lo,
                 hi,
                 _num(row.get("low_input")),
@@ -488,28 +488,28 @@ SERVING_CURVE_DEFAULT_MS = (20.0, 35.0, 50.0, 80.0)
 def serving_views(est: Estimate) -> tuple[View, ...]:
     if not any(k.startswith("serving_") for k in est.results):
         return ()
-    return tuple(View(k, label, inc, exc, figure(est, k)) for k, label, inc, exc in SERVING_CARDS)
+    return tuple(
+        View(k, label, label.split(" (")[0], inc, exc, figure(est, k)) for k, label, inc, exc in SERVING_CARDS
+    )
 
 
 def serving_layout(est: Estimate) -> tuple[tuple[str, str], ...]:
-    d = est.details.get("serving")
-    if not isinstance(d, dict):
-        return ()
+    """The serving replicas and the model's explanatory values, from the typed serving result."""
+    sv = est.stages.serving
     out = []
-    for key, label in (("replica", "Decode (or shared) replica"), ("prefill_replica", "Prefill replica")):
-        rep = d.get(key)
-        if isinstance(rep, dict):
-            out.append((label, ", ".join(f"{k} {v}" for k, v in rep.items())))
-    for key, label, unit in (
-        ("predicted_output_tokens_per_s_per_node", "Predicted output tokens/s per node", "token/s"),
-        ("predicted_input_tokens_per_s_per_node", "Predicted input tokens/s per node", "token/s"),
-        ("predicted_interval_factor", "90% interval of a predicted rate (x/÷)", "1"),
-        ("batch_sequences", "Sequences decoding at once per replica", "1"),
-        ("step_time_s", "Decode step", "s"),
-        ("kv_bytes_per_token", "KV cache per token", "byte"),
-        ("weight_bytes_per_gpu", "Weights per GPU", "byte"),
+    for rep, label in ((sv.replica, "Decode (or shared) replica"), (sv.prefill_replica, "Prefill replica")):
+        if rep is not None:
+            out.append((label, f"gpus {rep.gpus}, tp {rep.tp}, ep {rep.ep}, dp {rep.attention_dp}"))
+    for x, label, unit in (
+        (sv.predicted_output_tokens_per_s_per_node, "Predicted output tokens/s per node", "token/s"),
+        (sv.predicted_input_tokens_per_s_per_node, "Predicted input tokens/s per node", "token/s"),
+        (sv.predicted_interval_factor, "90% interval of a predicted rate (x/÷)", "1"),
+        (sv.batch_sequences, "Sequences decoding at once per replica", "1"),
+        (sv.step_time_s, "Decode step", "s"),
+        (sv.kv_bytes_per_token, "KV cache per token", "byte"),
+        (sv.weight_bytes_per_gpu, "Weights per GPU", "byte"),
     ):
-        v = _num(d.get(key))
+        v = None if x is None else _num(float(np.median(np.asarray(x, dtype=float))))
         if v is None:
             continue
         if unit == "byte":  # decimal units, as vendors publish memory
@@ -542,16 +542,15 @@ def serving_cost_curve(est: Estimate) -> tuple[dict[str, Any], ...]:
 
 def carbon_note(est: Estimate) -> str:
     """Where the grid intensity comes from, in one sentence ("" without emissions)."""
-    c = est.details.get("carbon")
-    if not isinstance(c, dict):
+    c = est.stages.carbon
+    if not c.intensity_basis:
         return ""
-    g = c.get("grid")
-    if c.get("intensity_basis") == "region" and isinstance(g, dict):
-        lo, hi = g.get("spread_g_co2e_per_kwh", [None, None])
+    g = c.grid
+    if c.intensity_basis == "region" and g is not None:
         return (
-            f"Location-based: the {g.get('region')} grid in {g.get('year')} ({g.get('dataset')}), "
-            f"{g.get('g_co2e_per_kwh'):g} gCO2e/kWh; the table's values for the region within a year "
-            f"span {lo:g}-{hi:g}, the default uncertainty. Embodied emissions are the hardware's "
+            f"Location-based: the {g.region} grid in {g.year} ({g.dataset}), "
+            f"{g.g_co2e_per_kwh:g} gCO2e/kWh; the table's values for the region within a year "
+            f"span {g.low:g}-{g.high:g}, the default uncertainty. Embodied emissions are the hardware's "
             "manufacturing footprint amortised over its life, like CapEx."
         )
     return (
@@ -560,20 +559,58 @@ def carbon_note(est: Estimate) -> str:
     )
 
 
+def overridden(est: Estimate) -> tuple[str, ...]:
+    """Inputs the scenario gives that another input overrides, in words."""
+    out = []
+    cluster = est.inputs.get("cluster") if isinstance(est.inputs, dict) else None
+    if isinstance(cluster, dict) and cluster.get("mfu") is not None:
+        if est.stages.run.mfu_source.startswith("implied"):
+            out.append(
+                "cluster.mfu is ignored: the scenario reports its GPU-hours, which fix the run's length, "
+                "so the MFU is implied from them. Remove the reported GPU-hours to use the MFU given."
+            )
+    return tuple(out)
+
+
+def question(est: Estimate) -> str:
+    """The report's question, from what the scenario covers."""
+    if "lab_total_cost_usd" in est.results:
+        return "What it really cost, from the rented headline to the lab's total spend."
+    if "development_cost_usd" in est.results:
+        return "What it really cost, from the rented headline to the model's development."
+    if "headline_cost_usd" in est.results or "final_run_owned_cost_usd" in est.results:
+        return "What the final training run cost, rented and owned."
+    return "What the final training run takes."
+
+
+def mc_note(est: Estimate) -> str:
+    """Why the cards and the waterfall differ in Monte Carlo mode (empty for a point estimate)."""
+    if est.samples is None:
+        return ""
+    return (
+        "The figures on the cards are medians (p50) of the sampled totals; the waterfall and the "
+        "breakdown add up the parts at the point values (each uncertain input at its median). The "
+        "two differ because the median of a sum is not the sum of the medians, and a cost that "
+        "multiplies uncertain inputs is skewed."
+    )
+
+
 def gather(est: Estimate, sens: dict[str, Any] | None = None) -> ReportData:
     """Everything a report shows, as data."""
     raw = est.inputs if isinstance(est.inputs, dict) else {}
     vs = views(est)
-    conv = []
-    for key, label in (
-        ("flop_convention", "FLOP convention"),
-        ("mfu_basis", "MFU measured against"),
-        ("mfu_source", "MFU from"),
-    ):
-        if est.details.get(key) is not None:
-            conv.append((label, str(est.details[key])))
-    by_conv = est.details.get("flops_per_token_by_convention")
-    if isinstance(by_conv, dict) and by_conv:
+    st = est.stages
+    conv = [
+        (label, text)
+        for label, text in (
+            ("FLOP convention", st.flops.convention),
+            ("MFU measured against", st.run.mfu_basis),
+            ("MFU from", st.run.mfu_source),
+        )
+        if text
+    ]
+    by_conv = st.flops.by_convention
+    if by_conv:
         conv.append(
             (
                 "FLOPs per token by convention",
@@ -591,7 +628,7 @@ def gather(est: Estimate, sens: dict[str, Any] | None = None) -> ReportData:
 
     return ReportData(
         title=est.scenario,
-        question=f"What did it really cost to build {est.scenario}?",
+        question=question(est),
         answer=answer(est, vs),
         description=" ".join(str(raw.get("description", "")).split()),
         views=vs,
@@ -600,24 +637,25 @@ def gather(est: Estimate, sens: dict[str, Any] | None = None) -> ReportData:
         derivation=tuple(_row(est, k) for k in DERIVATION_KEYS if k in est.results),
         results=tuple(_row(est, k) for k in order),
         conventions=tuple(conv),
-        stages=_dicts(est.details.get("stages")),
+        stages=reported_stages(est),
         assumptions=_dicts(est.assumptions),
         notes=_strs(raw.get("notes")),
         reference_points=reference_points(est),
         owned_terms=owned_terms(est),
-        owned_summary=str(est.details.get("owned_cost_summary", "")),
+        owned_summary=st.owned.summary,
         fleet_summary=fleet_summary(est),
-        fleet_note=str(est.details.get("fleet_note", "")),
+        fleet_note=st.fleet.note,
         sources=_strs(raw.get("sources")),
         distributions=distributions(est),
         tornado=tornado(sens, sens_unit),
-        warnings=tuple(est.warnings),
+        warnings=overridden(est) + tuple(est.warnings),
         carbon=tuple(_row(est, k) for k in CARBON_KEYS if k in est.results)
         if any("carbon" in k for k in est.results)
         else (),
         carbon_note=carbon_note(est),
         samples=est.samples,
         seed=est.seed,
+        mc_note=mc_note(est),
         serving=serving_views(est),
         serving_layout=serving_layout(est),
         serving_curve=serving_cost_curve(est) if serving_views(est) else (),

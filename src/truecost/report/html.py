@@ -18,8 +18,9 @@ from typing import Any
 
 from .. import __version__
 from ..fmt import value
+from ..stages.views import ReferencePoint
 from .charts import Chart, charts, plotly_figure
-from .content import ReportData, ResultRow, View
+from .content import ReportData, ResultRow, View, gap_text
 
 
 class Safe(str):
@@ -50,7 +51,12 @@ def table(
         tag("tr", join(tag("td", c, class_="num" if i in numeric else None) for i, c in enumerate(row)))
         for row in rows
     )
-    return tag("table", join([tag("thead", head), tag("tbody", body)]), class_=cls or None)
+    # The wrapper scrolls a table too wide for a phone by itself, never the page.
+    return tag(
+        "div",
+        tag("table", join([tag("thead", head), tag("tbody", body)]), class_=cls or None),
+        class_="table-scroll",
+    )
 
 
 @cache
@@ -80,7 +86,10 @@ def cards(views: Sequence[View]) -> Safe:
     """The four views as figure cards; data-value holds the number (for tests and scripts)."""
     out = []
     for v in views:
-        body = [tag("div", v.label, class_="card-label"), tag("div", v.figure.text, class_="card-value")]
+        body = [
+            tag("div", v.short_label, class_="card-label", title=v.label),
+            tag("div", v.figure.text, class_="card-value"),
+        ]
         if v.figure.interval:
             body.append(tag("div", v.figure.interval, class_="card-interval"))
         out.append(
@@ -174,10 +183,10 @@ def derivation(data: ReportData) -> Safe:
                 ["stage", "GPU-hours", "tokens", "source"],
                 (
                     [
-                        s.get("name", ""),
-                        value(s.get("gpu_hours"), "h"),
-                        "-" if s.get("tokens") is None else value(s.get("tokens"), ""),
-                        s.get("source", ""),
+                        s.name,
+                        value(s.gpu_hours, "h"),
+                        "-" if s.tokens is None else value(s.tokens, ""),
+                        s.source,
                     ]
                     for s in data.stages
                 ),
@@ -188,13 +197,21 @@ def derivation(data: ReportData) -> Safe:
 
 
 def assumptions_table(data: ReportData) -> Safe:
+    """Every assumption: the input (and the scenario field that sets it), value, source, date."""
+
+    def name(a: dict[str, Any]) -> Safe:
+        field = a.get("field")
+        show_field = field and field != a.get("name")
+        return join(
+            [a.get("name", ""), tag("div", tag("code", field), class_="set-by") if show_field else ""]
+        )
+
     return table(
-        ["input", "value", "set by", "source", "date"],
+        ["input (set by)", "value", "source", "date"],
         (
             [
-                a.get("name", ""),
+                name(a),
                 value(a.get("value"), str(a.get("unit", ""))),
-                tag("code", a["field"]) if a.get("field") else "",
                 a.get("source", ""),
                 a.get("accessed", ""),
             ]
@@ -206,25 +223,23 @@ def assumptions_table(data: ReportData) -> Safe:
 
 
 def reference_table(data: ReportData) -> Safe:
-    def ours(r: dict[str, Any]) -> Any:
-        if "ours" not in r:
+    def ours(r: ReferencePoint) -> Any:
+        if not r.compare_to:
             return ""
         return join(
             [
-                value(r["ours"], str(r.get("unit", ""))) if r["ours"] is not None else "-",
-                tag("div", r.get("gap", ""), class_="interval"),
+                value(r.ours, str(r.unit or "")) if r.ours is not None else "-",
+                tag("div", gap_text(r), class_="interval"),
             ]
         )
 
-    def about(r: dict[str, Any]) -> Any:
-        return join([r.get("source", ""), tag("div", r["note"], class_="interval") if r.get("note") else ""])
+    def about(r: ReferencePoint) -> Any:
+        return join([r.source or "", tag("div", r.note, class_="interval") if r.note else ""])
 
     return table(
         ["reference point", "published", "this estimate", "source"],
-        (
-            [r.get("name", ""), value(r.get("value"), str(r.get("unit", ""))), ours(r), about(r)]
-            for r in data.reference_points
-        ),
+        ([r.name or "", value(r.value, str(r.unit or "")), ours(r), about(r)] for r in data.reference_points),
+        cls="references",
         numeric=(1, 2),
     )
 
@@ -238,10 +253,16 @@ def sobol_table(data: ReportData) -> Safe:
         return "-" if x is None else f"{x:.2f}"
 
     return table(
-        ["input", "output at its p5", "output at its p95", "Sobol' first order", "Sobol' total order"],
+        [
+            "input (its p5 to p95)",
+            "output at its p5",
+            "output at its p95",
+            "Sobol' first order",
+            "Sobol' total order",
+        ],
         (
             [
-                tag("code", b.label),
+                b.label,
                 value(b.low, t.unit),
                 value(b.high, t.unit),
                 idx(b.first_order),
@@ -384,40 +405,55 @@ def serving_block(data: ReportData) -> Safe:
 
 # ---- the document -------------------------------------------------------------------------------
 def body(data: ReportData, sensitivity_note: str = "") -> Safe:
-    """Everything inside <main>."""
+    """Everything inside <main>: the answer and the reconciliation first, assumptions last."""
     by_key = {c.key: c for c in charts(data)}
 
     def chart(key: str) -> Safe:
         return chart_block(by_key[key]) if key in by_key else Safe("")
 
+    mc = tag("p", data.mc_note, class_="note mc-note") if data.mc_note else ""
     parts: list[Any] = [
         tag(
             "header",
             join(
                 [
                     tag("p", "truecost report", class_="kicker"),
-                    tag("h1", data.question),
+                    tag("h1", data.title),
+                    tag("p", data.question, class_="question"),
                     tag("p", data.answer, class_="answer"),
-                    tag("p", data.description, class_="description") if data.description else "",
                     cards(data.views),
+                    mc,
+                    tag("p", data.description, class_="description") if data.description else "",
                 ]
             ),
         ),
         warnings_block(data.warnings),
+    ]
+    if data.reference_points:
+        parts.append(
+            section(
+                "Reference points",
+                reference_table(data),
+                "reference-points",
+                "Published figures beside this estimate's comparable figure"
+                + (" (at the point values)." if data.samples is not None else "."),
+            )
+        )
+    parts.append(
         section(
             "Four views of the cost",
             join([views_table(data.views), chart("views")]),
             "views",
             "The same model has several honest price tags; each counts a different set of costs.",
-        ),
-    ]
+        )
+    )
     if data.serving:
         parts.append(serving_section(data, chart("serving")))
     if data.waterfall:
         parts.append(
             section(
                 "From the headline to the lab total",
-                join([chart("waterfall"), waterfall_table(data)]),
+                join([mc, chart("waterfall"), waterfall_table(data)]),
                 "waterfall",
             )
         )
@@ -451,6 +487,11 @@ def body(data: ReportData, sensitivity_note: str = "") -> Safe:
                 data.carbon_note,
             )
         )
+    if data.distributions or data.tornado is not None or sensitivity_note:
+        unc: list[Any] = [chart("distributions"), chart("tornado"), sobol_table(data)]
+        if sensitivity_note:
+            unc.append(tag("p", sensitivity_note, class_="note"))
+        parts.append(section("Uncertainty", join(unc), "uncertainty"))
     parts.append(
         section(
             "How the FLOPs and GPU-hours were derived",
@@ -459,12 +500,11 @@ def body(data: ReportData, sensitivity_note: str = "") -> Safe:
             "Each result with the formula that produced it; FLOP counts follow the convention named first.",
         )
     )
-    if data.distributions or data.tornado is not None or sensitivity_note:
-        unc: list[Any] = [chart("distributions"), chart("tornado"), sobol_table(data)]
-        if sensitivity_note:
-            unc.append(tag("p", sensitivity_note, class_="note"))
-        parts.append(section("Uncertainty", join(unc), "uncertainty"))
     parts.append(section("All results", results_table(data.results, data.samples is not None), "results"))
+    if data.notes:
+        parts.append(
+            section("Notes from the scenario", join(tag("blockquote", n) for n in data.notes), "notes")
+        )
     parts.append(
         section(
             "Assumptions",
@@ -473,12 +513,6 @@ def body(data: ReportData, sensitivity_note: str = "") -> Safe:
             "Every input the chain used, with where its value comes from; override any of them in the scenario file.",
         )
     )
-    if data.notes:
-        parts.append(
-            section("Notes from the scenario", join(tag("blockquote", n) for n in data.notes), "notes")
-        )
-    if data.reference_points:
-        parts.append(section("Reference points", reference_table(data), "reference-points"))
     if data.sources:
         parts.append(section("Sources", tag("ul", join(tag("li", s) for s in data.sources)), "sources"))
     return join(parts)

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..fmt import value
 from .charts import charts
-from .content import ReportData, ResultRow
+from .content import ReportData, ResultRow, gap_text
 from .html import footer
 from .mpl import write_png
 
@@ -50,11 +50,31 @@ def document(data: ReportData, path: Path, sensitivity_note: str = "") -> tuple[
         written.append(write_png(chart, png))
         pngs[chart.key] = f"![{cell(chart.title)}]({png.name})\n\n*{text(chart.caption)}*"
 
-    out: list[str] = [f"# {text(data.question)}", text(data.answer)]
+    out: list[str] = [f"# {text(data.title)}", f"*{text(data.question)}*", text(data.answer)]
+    if data.mc_note:
+        out.append(text(data.mc_note))
     if data.description:
         out.append(f"*{text(data.description)}*")
     if data.warnings:
         out.append("**Warnings**\n\n" + "\n".join(f"- {text(w)}" for w in data.warnings))
+    if data.reference_points:
+        out.append("## Reference points")
+        out.append(
+            table(
+                ["reference point", "published", "this estimate", "source"],
+                (
+                    [
+                        r.name or "",
+                        value(r.value, str(r.unit or "")),
+                        ""
+                        if not r.compare_to
+                        else f"{value(r.ours, str(r.unit or '')) if r.ours is not None else '-'} ({gap_text(r)})",
+                        " ".join(str(x) for x in (r.source, r.note) if x),
+                    ]
+                    for r in data.reference_points
+                ),
+            )
+        )
     out.append("## Four views of the cost")
     out.append(
         table(
@@ -157,10 +177,7 @@ def document(data: ReportData, path: Path, sensitivity_note: str = "") -> tuple[
         out.append(
             table(
                 ["stage", "GPU-hours", "source"],
-                (
-                    [s.get("name", ""), value(s.get("gpu_hours"), "h"), s.get("source", "")]
-                    for s in data.stages
-                ),
+                ([s.name, value(s.gpu_hours, "h"), s.source] for s in data.stages),
             )
         )
     if "distributions" in pngs or "tornado" in pngs or sensitivity_note:
@@ -170,6 +187,9 @@ def document(data: ReportData, path: Path, sensitivity_note: str = "") -> tuple[
             out.append(text(sensitivity_note))
     out.append("## All results")
     out.append(_results(data.results, data.samples is not None))
+    if data.notes:
+        out.append("## Notes from the scenario")
+        out += [f"> {text(n)}" for n in data.notes]
     out.append("## Assumptions")
     out.append(
         table(
@@ -186,27 +206,6 @@ def document(data: ReportData, path: Path, sensitivity_note: str = "") -> tuple[
             ),
         )
     )
-    if data.notes:
-        out.append("## Notes from the scenario")
-        out += [f"> {text(n)}" for n in data.notes]
-    if data.reference_points:
-        out.append("## Reference points")
-        out.append(
-            table(
-                ["reference point", "published", "this estimate", "source"],
-                (
-                    [
-                        r.get("name", ""),
-                        value(r.get("value"), str(r.get("unit", ""))),
-                        ""
-                        if "ours" not in r
-                        else f"{value(r['ours'], str(r.get('unit', ''))) if r['ours'] is not None else '-'} ({r.get('gap', '')})",
-                        " ".join(str(x) for x in (r.get("source", ""), r.get("note", "")) if x),
-                    ]
-                    for r in data.reference_points
-                ),
-            )
-        )
     if data.sources:
         out.append("## Sources")
         out.append("\n".join(f"- {text(s)}" for s in data.sources))

@@ -96,7 +96,7 @@ def _describe_error(err: Mapping[str, Any]) -> tuple[str, str]:
     got = err.get("input")
     kind = err.get("type", "")
     if kind == "extra_forbidden":
-        return loc, "unknown key (check the spelling; see DESIGN.md for the scenario keys)"
+        return loc, "unknown key (check the spelling; the scenario file section of the README lists the keys)"
     if kind == "missing":
         return loc, "required field is missing"
     shown = "" if isinstance(got, Mapping | list) else f", got {got!r}"

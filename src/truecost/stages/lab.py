@@ -32,8 +32,7 @@ EPOCH_PAPER = (
 STAFF_OVERHEAD = Cited(
     1.325,
     "1",
-    EPOCH_PAPER + ": staff cost = salary x overhead (1.25-1.4) x FTE share x duration; midpoint 1.325 "
-    "(formulas.md sec. 4)",
+    EPOCH_PAPER + ": staff cost = salary x overhead (1.25-1.4) x FTE share x duration; midpoint 1.325",
 )
 EXPERIMENT_MULTIPLIER = Cited(
     2.19,
@@ -137,9 +136,15 @@ class WaterfallStep:
     amount_usd: float
     total_usd: float
     note: str
+    key: str = ""  # what the step counts (headline, owned, experiments, staff, data, fleet, all_staff)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "label": self.label,
+            "amount_usd": self.amount_usd,
+            "total_usd": self.total_usd,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)
@@ -336,37 +341,41 @@ def _waterfall(
     steps: list[WaterfallStep] = []
     total = 0.0
 
-    def step(label: str, amount: Any, note: str) -> None:
+    def step(key: str, label: str, amount: Any, note: str) -> None:
         nonlocal total
         a = float(amount)
         total += a
-        steps.append(WaterfallStep(label, a, total, note))
+        steps.append(WaterfallStep(label, a, total, note, key))
 
     if headline is not None:
-        step("Headline (rented final run)", headline, "GPU-hours of the final run x rental price")
+        step("headline", "Headline (rented final run)", headline, "GPU-hours of the final run x rental price")
     if owned is not None:
         if headline is not None:
             step(
+                "owned",
                 "Owned instead of rented",
                 owned - headline,
                 "final run at the owned cost per GPU-hour instead of the rental price (can be negative)",
             )
         else:
-            step("Final run on owned hardware", owned, "GPU-hours x owned cost per GPU-hour")
+            step("owned", "Final run on owned hardware", owned, "GPU-hours x owned cost per GPU-hour")
         step(
+            "experiments",
             "Experiments and ablations",
             parts["experiments"],
             f"final run x (experiment multiplier {float(multiplier):.3g} - 1), Epoch AI 1.2x-4x",
         )
         step(
+            "staff",
             "Staff on the model",
             parts["staff_on_model"],
             "staff cost x development years x share on the model",
         )
-        step("Data", data, "data acquisition and labelling")
+        step("data", "Data", data, "data acquisition and labelling")
     if "lab_fleet" in parts:
         used = (owned + parts["experiments"]) if owned is not None else 0.0
         step(
+            "fleet",
             f"Rest of the fleet over {float(horizon):g} years",
             parts["lab_fleet"] - used,
             "lab share of fleet CapEx + OpEx + cost of capital over the horizon, less the compute counted above: "
@@ -374,10 +383,11 @@ def _waterfall(
         )
         on_model = parts.get("staff_on_model", 0.0)
         step(
+            "all_staff",
             f"Rest of the staff over {float(horizon):g} years",
             staff_year * horizon - on_model,
             "all staff over the horizon, less the time counted on the model",
         )
         if owned is None:
-            step("Data", data, "data acquisition and labelling")
+            step("data", "Data", data, "data acquisition and labelling")
     return tuple(steps)

@@ -14,7 +14,7 @@ class ModelResult(StageResult):
     params_active : weights used per token (shared + top-k experts for MoE). [1]
     """
 
-    params_total: float | None = quantity("1", "weights of the main model (MTP excluded)")
+    params_total: float | None = quantity("1", "weights of the main model")
     params_active: float | None = quantity("1", "weights used per token")
     model_id: str = ""
 
@@ -25,7 +25,10 @@ def stage(arch: Architecture | None, model_id: str | None, *, point: bool = True
     notes = Notes(point)
     src = arch.source or "scenario input (architecture given inline)"
     notes.assume("architecture", model_id or "inline", "", src, "model")
+    # Only a model with multi-token-prediction modules has something to leave out.
+    mtp = {"params_total": "weights of the main model (MTP modules excluded)"} if arch.mtp_depth else {}
     return ModelResult(
+        formulas=mtp,
         params_total=float(arch.params_total),
         params_active=float(arch.params_active),
         model_id=model_id or "",

@@ -83,6 +83,16 @@ class ScenarioRequest(BaseModel):
     )
 
 
+class CompareRequest(BaseModel):
+    """Two to four scenarios (preset names or scenario objects) to run side by side."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenarios: list[str | dict[str, Any]] = Field(
+        min_length=2, max_length=4, description="The first is the base of the ratios."
+    )
+
+
 class YamlText(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -216,7 +226,12 @@ def index_page() -> str:
         f"{html.escape(p['name'])} ({html.escape(p['id'])})</option>"
         for p in preset_summaries()
     )
-    return Template(_template("index.html")).substitute(presets=options, version=html.escape(__version__))
+    from ..report.html import script_json
+    from .page import field_help
+
+    return Template(_template("index.html")).substitute(
+        presets=options, version=html.escape(__version__), field_help=script_json(field_help())
+    )
 
 
 def docs_page(spec: dict[str, Any]) -> str:
@@ -376,19 +391,18 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
         from ..report import html as rhtml
         from ..report.charts import charts, plotly_figure
         from ..report.content import gather
+        from .page import page_sensitivity, ranked_table
 
         est = run(req)
-        data = gather(est)
-        shown = [
-            c
-            for c in charts(data)
-            if c.key in ("views", "waterfall", "breakdown", "distributions", "serving")
-        ]
+        data = gather(est, page_sensitivity(est))
+        keys = ("views", "waterfall", "breakdown", "distributions", "tornado", "serving")
+        shown = [c for c in charts(data) if c.key in keys]
         figures = {c.key: plotly_figure(c) for c in shown}
         caption = {c.key: rhtml.tag("p", c.caption, class_="note") for c in shown}
         fragments = {
             "answer": rhtml.esc(data.answer),
             "cards": rhtml.cards(data.views),
+            "mc_note": rhtml.tag("p", data.mc_note, class_="note mc-note") if data.mc_note else "",
             "views": rhtml.views_table(data.views),
             "waterfall": rhtml.join([caption["waterfall"], rhtml.waterfall_table(data)])
             if data.waterfall
@@ -400,6 +414,10 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
                     rhtml.fleet_block(data),
                 ]
             ),
+            "references": rhtml.reference_table(data) if data.reference_points else "",
+            "notes": rhtml.join(rhtml.tag("blockquote", n) for n in data.notes),
+            "sensitivity": rhtml.join([caption.get("tornado", ""), rhtml.sobol_table(data)]),
+            "ranked": ranked_table(est),
             "derivation": rhtml.derivation(data),
             "results": rhtml.results_table(data.results, data.samples is not None),
             "assumptions": rhtml.assumptions_table(data),
@@ -407,6 +425,15 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
             "serving": rhtml.serving_block(data),
         }
         return {"estimate": est.to_dict(), "figures": figures, "html": fragments}
+
+    @app.post("/api/compare", summary="Scenarios side by side, for the calculator page")
+    def compare(req: CompareRequest) -> dict[str, Any]:
+        """`scenarios` (each the --json output), an HTML `table` with ratios and plotly `figures`."""
+        from ..analysis.compare import compare as run_compare
+        from ..report.compare import figures, side_by_side
+
+        cmp = run_compare([resolve(s) for s in req.scenarios])
+        return {"scenarios": cmp.to_dict()["scenarios"], "table": side_by_side(cmp), "figures": figures(cmp)}
 
     @app.post("/api/scenario/parse", summary="Read a scenario file's text (YAML) into a scenario object")
     def parse(body: YamlText) -> dict[str, Any]:

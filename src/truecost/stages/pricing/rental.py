@@ -28,7 +28,7 @@ class RentalResult(StageResult):
     final_run_cost_usd: Any = quantity("USD", "gpu_hours x rental_usd_per_gpu_hour")
     headline_cost_usd: Any = quantity(
         "USD",
-        "rented GPU-hours of the final run (the figure DeepSeek published); excludes research, "
+        "rented GPU-hours of the final run (the figure developers usually publish); excludes research, "
         "ablations, staff, data and the fleet",
     )
     rental_usd_per_gpu_hour: Any = None
