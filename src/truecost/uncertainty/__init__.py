@@ -72,6 +72,7 @@ __all__ = [
     "DISTRIBUTIONS",
     "Choice",
     "Distribution",
+    "Drawn",
     "DistributionError",
     "FieldPath",
     "LogNormal",
@@ -630,6 +631,16 @@ def find_distributions(raw: Any) -> dict[FieldPath, Distribution]:
     return {p: found[p] for p in sorted_paths(found)}
 
 
+class Drawn(float):
+    """A value a distribution gave (its median or a percentile), not one the user wrote.
+
+    `substitute` returns these, so that a whole-number scenario input such as a fleet pool's
+    count may be uncertain (`{ci90: [100, 300]}`) while `count: 1.5` is refused.
+    """
+
+    __slots__ = ()
+
+
 def substitute(raw: Any, values: Mapping[FieldPath, Any]) -> Any:
     """A copy of ``raw`` with the leaf at each path of ``values`` replaced by its value.
 
@@ -644,7 +655,11 @@ def substitute(raw: Any, values: Mapping[FieldPath, Any]) -> Any:
     def rebuild(node: Any, path: FieldPath) -> Any:
         if path in values:
             used.add(path)
-            return values[path]
+            v = values[path]
+            # Marked as drawn: a whole-number input (a count) may take a distribution's quantile.
+            if isinstance(v, float | int | np.floating | np.integer) and not isinstance(v, bool | np.bool_):
+                return Drawn(v)
+            return v
         if isinstance(node, Mapping):
             return {k: rebuild(v, (*path, k)) for k, v in node.items()}
         if isinstance(node, list | tuple):
