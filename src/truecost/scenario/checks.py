@@ -42,8 +42,8 @@ ARCH_RANGES: dict[str, Range] = {
 PARAMS_RANGE = Range(1, 1e16, "parameters", plausible=(1e6, 1e14))
 
 # The layout search scores every structurally valid layout (times 3 recompute modes x 4 ZeRO
-# stages) in one vectorised pass: ~1 KB and ~2 us per row. Its size is bounded before it runs.
-LAYOUT_SEARCH_BUDGET = 2_000_000  # structural rows (an upper bound, see `layout_search_size`)
+# stages) in one vectorised pass; its size is counted, and bounded, before it runs.
+LAYOUT_SEARCH_BUDGET = 100_000  # structural rows: ~40-60 us each here, so at most ~5 s
 
 
 def _get(obj: Any, dotted: str) -> Any:
@@ -76,7 +76,26 @@ def check(scn: Scenario) -> None:
                 f"the architecture has {params:.3g} parameters; at most {PARAMS_RANGE.hi:g} are modelled",
                 field="model",
             )
+    _check_precision(scn)
     _check_layout(scn)
+
+
+def _check_precision(scn: Scenario) -> None:
+    cl = scn.cluster
+    if cl is None or scn.model is None or cl.mfu is not None or cl.gpu_hours is not None:
+        return
+    if cl.count is None or scn.training.tokens is None or scn.training.stages:
+        return
+    from ..catalog import accelerators
+
+    peaks = getattr(accelerators().get(cl.accelerator), "peak_flop_per_s", None) or {}
+    if peaks and scn.training.precision not in peaks:
+        raise ScenarioError(
+            f"the step-time model needs the accelerator's dense {scn.training.precision} peak, and "
+            f"{cl.accelerator!r} publishes none; available: {', '.join(sorted(peaks))} "
+            "(or give cluster.mfu)",
+            field="training.precision",
+        )
 
 
 def _divisor_count(n: int) -> int:
@@ -141,24 +160,52 @@ def _check_layout(scn: Scenario) -> None:
             )
 
 
+def _divisors(n: int) -> list[int]:
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return sorted(set(small + [n // d for d in small]))
+
+
 def layout_search_size(scn: Scenario) -> int:
-    """An upper bound on the structural layouts the search would enumerate for this scenario
-    (each is then scored under 3 recompute modes x 4 ZeRO stages). Cheap: divisor counts only."""
+    """How many structural layouts (tp, cp, pp, dp, ep, micro-batch, schedule) the layout search
+    would enumerate for this scenario, each then scored under 3 recompute modes x 4 ZeRO stages.
+
+    Counted the way `truecost.stages.perf.search` enumerates them, without building any: a
+    square-root loop per divisor set, so it costs milliseconds where the search could cost
+    minutes. Schedules are counted at their most (1f1b, 7 interleaved depths, dualpipe).
+    """
     cl, arch, tr = scn.cluster, scn.model, scn.training
     if cl is None or arch is None or cl.count is None:
         return 0
     p = cl.parallelism
-    gpn = cl.gpus_per_node or 72
+    gpn = cl.gpus_per_node or 8
     n = max(1, int(cl.count))
-    tps = 1 if p.tp else sum(1 for t in range(1, min(gpn, arch.n_heads) + 1) if arch.n_heads % t == 0)
-    cps = 1 if p.cp else 6  # powers-of-two-ish divisors of seq_len up to 32
-    n_div = _divisor_count(n)
-    pps = 1 if p.pp else min(n_div, arch.layers)
-    eps = 1 if (p.ep or arch.moe is None) else min(n_div * 6, _divisor_count(arch.moe.experts))
-    mbs = 1 if p.micro_batch else 7  # divisors up to 64
-    schedules = 1 if p.schedule else 9
-    gb_options = 1 if (tr.global_batch or p.dp) else 1
-    return tps * cps * pps * eps * mbs * schedules * gb_options
+    gb = tr.global_batch or max(1, n // 8)
+    seq = tr.seq_len
+    tps = [p.tp] if p.tp else [t for t in _divisors(arch.n_heads) if t <= max(gpn, 8)]
+    cps = [p.cp] if p.cp else [c for c in _divisors(seq) if c <= 32 and (c == 1 or seq // c >= 512)]
+    total = 0
+    for tp in tps:
+        for cp in cps:
+            if n % (tp * cp):
+                continue
+            rest = n // (tp * cp)
+            for pp in [p.pp] if p.pp else [d for d in _divisors(rest) if d <= arch.layers]:
+                if rest % pp:
+                    continue
+                dp = rest // pp
+                if (p.dp is not None and dp != p.dp) or gb % dp:
+                    continue
+                if p.ep or arch.moe is None:
+                    eps = 1
+                else:
+                    eps = _divisor_count(math.gcd(dp * cp, arch.moe.experts))
+                per_pipe = gb // dp
+                mbs = 1 if p.micro_batch else sum(1 for b in range(1, 65) if per_pipe % b == 0)
+                scheds = 1 if (pp == 1 or p.schedule) else 9
+                total += eps * mbs * scheds
+                if total > 100 * LAYOUT_SEARCH_BUDGET:
+                    return total
+    return total
 
 
 def _fields(model: BaseModel, prefix: str) -> Iterator[tuple[str, Any, Range]]:
