@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import sys
@@ -23,6 +24,7 @@ app = typer.Typer(
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 1
 
 
 def _user_errors(fn: F) -> F:
@@ -37,12 +39,35 @@ def _user_errors(fn: F) -> F:
         except (TruecostError, UnknownIdError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_USER_ERROR) from None
+        except (RecursionError, MemoryError) as exc:
+            typer.echo(f"error: scenario: the input is too large to process ({type(exc).__name__})", err=True)
+            raise typer.Exit(EXIT_USER_ERROR) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # a bug: say so in one line; TRUECOST_DEBUG=1 shows the traceback
+            import os
+
+            if os.environ.get("TRUECOST_DEBUG"):
+                raise
+            typer.echo(
+                f"internal error: {type(exc).__name__}: {exc} (a bug in truecost; run with "
+                "TRUECOST_DEBUG=1 for the traceback)",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
 
 
 def _print_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, indent=2, allow_nan=False))
+    try:
+        text = json.dumps(obj, indent=2, allow_nan=False)
+    except ValueError:  # a NaN or infinity reached the output: refuse rather than print invalid JSON
+        raise TruecostError(
+            "the output holds a value that is not a finite number; check the inputs it depends on",
+            field="scenario",
+        ) from None
+    typer.echo(text)
 
 
 ScenarioArg = Annotated[
@@ -60,8 +85,67 @@ SamplesOpt = Annotated[
     ),
 ]
 SeedOpt = Annotated[
-    int | None, typer.Option("--seed", help="Random seed; the same seed gives exactly the same output.")
+    int | None,
+    typer.Option(
+        "--seed", min=0, help="Random seed (0 or more); the same seed gives exactly the same output."
+    ),
 ]
+# Sobol' base samples: scipy needs a power of two; the chain runs n x (inputs + 2) trials at
+# once, ~0.7 GB at 65,536 for a lab scenario with ten uncertain inputs.
+SENSITIVITY_MAX = 1 << 16
+
+
+def _check_samples(samples: int | None) -> None:
+    """Refuse a sample count this machine cannot hold, before any work starts."""
+    if samples is None:
+        return
+    from .uncertainty import BYTES_PER_TRIAL, available_memory_bytes, max_samples
+
+    cap = max_samples()
+    if samples > cap:
+        need = samples * BYTES_PER_TRIAL / 1e9
+        have = available_memory_bytes() / 1e9
+        raise TruecostError(
+            f"{samples:,} samples would need about {need:,.1f} GB (every output's samples are kept for "
+            f"exact percentiles); with {have:,.1f} GB available now this machine holds at most "
+            f"{cap:,}",
+            field="--samples",
+        )
+
+
+def _display(obj: Any) -> Any:
+    """A copy with every text escaped for rich: names, notes and sources print literally
+    (`name: "[/x]"` is text, not a markup tag)."""
+    from rich.markup import escape
+
+    if isinstance(obj, str):
+        return escape(obj)
+    if isinstance(obj, dict):
+        return {_display(k): _display(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return (
+            type(obj)(_display(v) for v in obj) if isinstance(obj, list) else tuple(_display(v) for v in obj)
+        )
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        changes = {f.name: _display(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init}
+        return dataclasses.replace(obj, **changes)
+    return obj
+
+
+def _warn(messages: list[str]) -> None:
+    for m in messages:
+        typer.echo(f"warning: {m}", err=True)
+
+
+def _plausibility(est: Any) -> None:
+    """Add the scenario's implausible-value warnings to the estimate's (once: the chain may
+    already have added them) and print all warnings to stderr."""
+    from .scenario import warnings_for
+
+    for w in warnings_for(est.inputs):
+        if w not in est.warnings:
+            est.warnings.append(w)
+    _warn(list(est.warnings))
 
 
 @app.command()
@@ -71,6 +155,8 @@ def estimate(
 ) -> None:
     """Run a scenario through the chain and print every result with its assumptions."""
     from .chain import estimate as run_estimate
+
+    _check_samples(samples)
 
     progress_cb = None
     bar = None
@@ -89,12 +175,13 @@ def estimate(
     finally:
         if bar is not None:
             bar.stop()
+    _plausibility(est)
     if json_out:
         _print_json(est.to_dict())
         return
     from .render import estimate_tables, print_renderable
 
-    print_renderable(estimate_tables(est))
+    print_renderable(estimate_tables(_display(est)))
 
 
 @app.command()
@@ -109,7 +196,7 @@ def presets(json_out: JsonOpt = False) -> None:
         return
     from .render import print_renderable, rows_table
 
-    print_renderable(rows_table(rows, ["id", "name", "description"], "Presets"))
+    print_renderable(rows_table(_display(rows), ["id", "name", "description"], "Presets"))
 
 
 @app.command()
@@ -149,7 +236,8 @@ def catalog(
             "reported_cost_usd",
         ],
     }[kind]
-    print_renderable(rows_table(rows, [c for c in columns if not rows or c in rows[0]], f"Catalog: {kind}"))
+    shown = [c for c in columns if not rows or c in rows[0]]
+    print_renderable(rows_table(_display(rows), shown, f"Catalog: {kind}"))
 
 
 @app.command()
@@ -165,7 +253,7 @@ def validate(json_out: JsonOpt = False) -> None:
     from .render import print_renderable, validation_table
 
     for name, block in report["sets"].items():
-        print_renderable(validation_table(name, block))
+        print_renderable(validation_table(name, _display(block)))
 
 
 @app.command()
@@ -178,20 +266,37 @@ def sensitivity(
         typer.Option(help="Result to explain; default the deepest available (lab_total_cost_usd first)."),
     ] = None,
     samples: Annotated[
-        int, typer.Option(help="Base samples for the Sobol estimate (scipy.stats.sobol_indices).", min=64)
+        int,
+        typer.Option(
+            help="Base samples for the Sobol estimate (scipy.stats.sobol_indices): a power of two "
+            f"from 64 to {SENSITIVITY_MAX:,}.",
+            min=64,
+        ),
     ] = 4096,
     seed: SeedOpt = None,
 ) -> None:
     """Which uncertain inputs drive the result: one-at-a-time tornado (p5 to p95) and Sobol indices."""
     from .analysis.sensitivity import sensitivity as run_sensitivity
 
+    if samples > SENSITIVITY_MAX:
+        raise TruecostError(
+            f"{samples:,} base samples are over the limit of {SENSITIVITY_MAX:,} (the analysis runs "
+            "samples x (inputs + 2) trials at once; more do not fit in memory)",
+            field="--samples",
+        )
+    if samples & (samples - 1):
+        below = 1 << (samples.bit_length() - 1)
+        raise TruecostError(
+            f"{samples:,} is not a power of two (Sobol' sampling needs one); try {below:,} or {below * 2:,}",
+            field="--samples",
+        )
     res = run_sensitivity(scenario, output=output, n=samples, seed=seed)
     if json_out:
         _print_json(res)
         return
     from .render import print_renderable, sensitivity_table
 
-    print_renderable(sensitivity_table(res))
+    print_renderable(sensitivity_table(_display(res)))
 
 
 @app.command()
@@ -213,7 +318,7 @@ def plan(
         return
     from .render import plan_table, print_renderable
 
-    print_renderable(plan_table(res))
+    print_renderable(plan_table(_display(res)))
 
 
 @app.command()
@@ -232,6 +337,7 @@ def report(
     """Write a self-contained report: the answer, the four cost views, charts, derivation and sources."""
     from .report import write_report
 
+    _check_samples(samples)
     path = write_report(scenario, output, fmt=fmt, samples=samples, seed=seed)
     typer.echo(f"wrote {path}")
 

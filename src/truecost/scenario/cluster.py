@@ -154,9 +154,8 @@ class Cluster(Frozen):
             return data
         from ..catalog import accelerators
 
-        acc = (
-            accelerators().get(data.get("accelerator")) if isinstance(data.get("accelerator"), str) else None
-        )
+        acc_id = data.get("accelerator")
+        acc = accelerators().get(acc_id) if isinstance(acc_id, str) else None
         peaks = getattr(acc, "peak_flop_per_s", None) or {}
         if peaks and "bf16" not in peaks:
             return {**data, "mfu_basis": "fp16" if "fp16" in peaks else sorted(peaks)[0]}
