@@ -179,14 +179,17 @@ def test_user_errors_are_422_with_the_field(client: TestClient, body: bytes, fie
     assert detail(r)["field"] == field
 
 
-def test_internal_errors_are_generic_500(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_internal_errors_are_generic_500(monkeypatch: pytest.MonkeyPatch) -> None:
     import truecost.chain
 
     def boom(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(truecost.chain, "estimate", boom)
-    r = client.post("/api/estimate", json={"scenario": "deepseek-v3"})
+    # Jobs in threads (processes=False): the patch must reach the code that runs them.
+    with TestClient(create_app(processes=False), raise_server_exceptions=False) as c:
+        raw = c.get("/api/presets/deepseek-v3").json()
+        r = c.post("/api/estimate", json={"scenario": raw})
     assert r.status_code == 500
     assert "secret" not in r.text and "Traceback" not in r.text
 
