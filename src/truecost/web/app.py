@@ -87,6 +87,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _json_errors() -> dict[int | str, dict[str, Any]]:
+    """ERROR_RESPONSES for a route whose success is not JSON (FastAPI would list its errors
+    under the route's media type): the same bodies, as application/json."""
+    ref = {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+    return {
+        code: {"description": r["description"], "content": {"application/json": ref}}
+        for code, r in ERROR_RESPONSES.items()
+    }
+
+
 # ---- request bodies ------------------------------------------------------------------------------
 def _preset_names() -> list[str]:
     from ..scenario import preset_names
@@ -110,12 +120,17 @@ class ScenarioRequest(BaseModel):
     )
     samples: int | None = Field(
         None,
+        strict=True,
         ge=2,
         le=SAMPLES_CAP,
         description="Monte Carlo trials (at most the server's cap, 1,000,000 by default).",
     )
     seed: int | None = Field(
-        None, ge=0, le=2**64 - 1, description="Random seed; the same seed gives exactly the same output."
+        None,
+        strict=True,
+        ge=0,
+        le=10**18,
+        description="Random seed; the same seed gives exactly the same output.",
     )
 
 
@@ -584,7 +599,12 @@ def create_app(
         """Exactly what `truecost estimate --json` prints (`Estimate.to_dict()`)."""
         return JSONResponse(await compute("estimate", req, request))
 
-    @app.post("/api/report", response_class=HTMLResponse, summary="The HTML report of a scenario")
+    @app.post(
+        "/api/report",
+        response_class=HTMLResponse,
+        summary="The HTML report of a scenario",
+        responses=_json_errors(),
+    )
     async def report(req: ScenarioRequest, request: Request) -> HTMLResponse:
         """One self-contained HTML file (plotly.js inlined), as `truecost report` writes it."""
         return HTMLResponse(
@@ -613,7 +633,11 @@ def create_app(
         response_class=Response,
         summary="A scenario object as YAML",
         responses={
-            200: {"content": {"application/yaml": {"schema": {"type": "string"}}}, "description": "YAML"}
+            200: {
+                "content": {"application/yaml": {"schema": {"type": "object"}}},
+                "description": "The scenario file (a YAML mapping)",
+            },
+            **_json_errors(),
         },
     )
     def to_yaml(body: ScenarioOnly) -> Response:
