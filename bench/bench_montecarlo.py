@@ -358,8 +358,9 @@ def squiggle(n: int, seed: int = SEED) -> tuple[dict[str, dict[str, float]], dic
 # ---------------------------------------------------------------------------------------------
 def check_constants() -> list[str]:
     """The floor's hard-coded constants and input specs against truecost's code and the preset."""
-    from truecost import defaults, units
+    from truecost import units
     from truecost.catalog import get_accelerator
+    from truecost.catalog.factors import factor
     from truecost.chain import prepare
     from truecost.stages import lab, pricing
     from truecost.uncertainty import LogNormal, Triangular, Uniform
@@ -375,7 +376,7 @@ def check_constants() -> list[str]:
     same("HOURS_PER_YEAR", HOURS_PER_YEAR, units.HOURS_PER_YEAR)
     same("GPU_HOURS", GPU_HOURS, sum(s.gpu_hours for s in scn.training.stages))
     same("RENTAL", RENTAL, scn.pricing.rental_usd_per_gpu_hour)
-    same("UTIL", UTIL, defaults.POWER_UTILISATION_GPU.value)
+    same("UTIL", UTIL, factor(scn.cluster.accelerator, "power_utilisation").value)
     same("STORAGE", STORAGE, pricing.STORAGE_SHARE.value)
     same("LIFE", LIFE, pricing.LIFE_YEARS.value)
     same("COST_OF_CAPITAL", COST_OF_CAPITAL, pricing.COST_OF_CAPITAL.value)
@@ -395,7 +396,7 @@ def check_constants() -> list[str]:
         same(
             f"fleet[{i}] s2c",
             s2c,
-            defaults.SERVER_TO_CHIP_POWER.get(acc.id, defaults.SERVER_TO_CHIP_POWER_FALLBACK).value,
+            factor(acc.id, "server_to_chip_power").value,
         )
         if i < 3:
             same(f"fleet[{i}] count", FIXED_COUNT, pool.count)

@@ -10,7 +10,7 @@ import statistics
 import time
 
 from truecost.catalog import get_accelerator, get_model
-from truecost.stages.perf import Network, Parallelism, predict_step, search_layouts
+from truecost.stages.perf import Network, Parallelism, StepSpec, predict_step, search_layouts
 from truecost.stages.perf.search import _gpu_count_options, candidate_arrays
 from truecost.stages.perf.step import make_problem
 
@@ -38,10 +38,15 @@ def _case(
     objective: str = "time",
 ) -> None:
     arch, acc = get_model(arch_id).arch, get_accelerator(acc_id)
-    problem = make_problem(arch, acc, n, seq, gb, precision=precision, network=network)
+    spec = StepSpec(arch, acc, n, seq, gb, precision=precision, network=network or Network())
+    problem = make_problem(spec)
     n_layouts = len(candidate_arrays(problem, Parallelism(), _gpu_count_options(problem, objective))["tp"])
     t, res = _timed(
-        lambda: search_layouts(arch, acc, n, seq, gb, precision, network, objective=objective, top=5)
+        lambda: search_layouts(
+            StepSpec(arch, acc, n, seq, gb, precision=precision, network=network or Network()),
+            objective=objective,
+            top=5,
+        )
     )
     print(f"\n{title}: {n_layouts:,} layouts scored, median {t * 1e3:.0f} ms over {REPEATS} runs")
     for r in res:  # type: ignore[union-attr]
@@ -95,7 +100,7 @@ def main() -> None:
         virtual_stages=4,
         zero=1,
     )
-    t, _ = _timed(lambda: predict_step(arch, acc, 16384, 8192, 2048, parallelism=full), repeats=50)
+    t, _ = _timed(lambda: predict_step(StepSpec(arch, acc, 16384, 8192, 2048), full), repeats=50)
     print(f"\npredict_step, one complete layout: median {t * 1e3:.2f} ms")
 
 

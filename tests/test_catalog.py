@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import math
+import re
 
 import pytest
 
@@ -369,3 +370,22 @@ def test_deepseek_v3_runs_match_table_1():
     assert (full.stage, pre.stage) == ("full", "pre-training")
     assert pre.reported_mfu == pytest.approx(0.3894)
     assert pre.mfu_basis == "bf16"
+
+
+def test_ownership_factor_rows_are_sourced_and_resolve() -> None:
+    """ownership_factors.csv: every row sourced and dated; every accelerator gets each power and
+    overhead factor (its own row or a pattern row), so no per-accelerator number lives in code."""
+    from truecost.catalog.factors import factor, factor_rows
+
+    rows = factor_rows()
+    assert rows
+    for r in rows:
+        assert str(r["source"]).strip() and re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(r["accessed"]))
+        assert float(r["value"]) > 0  # type: ignore[arg-type]
+    for acc_id in catalog.accelerators():
+        for name in ("server_to_chip_power", "power_utilisation", "chip_server_overhead"):
+            assert factor(acc_id, name) is not None, (acc_id, name)
+    assert factor("h100-sxm", "server_to_chip_power").value == pytest.approx(10.2 / 8 / 0.7, rel=0.01)  # type: ignore[union-attr]
+    assert factor("tpu-v4", "server_to_chip_power").value == 1.47  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="unknown factor"):
+        factor("h100-sxm", "nonsense")

@@ -7,7 +7,7 @@ import pytest
 
 from truecost.architecture import Architecture
 from truecost.catalog import get_accelerator
-from truecost.stages.perf import Parallelism, predict_step
+from truecost.stages.perf import Parallelism, StepSpec, predict_step
 from truecost.stages.perf.datasets import gpt2_arch
 from truecost.stages.perf.memory import (
     StageParams,
@@ -34,12 +34,7 @@ def test_mixed_precision_adam_is_16_bytes_per_param_without_zero():
     ZeRO 0: weights + grads + Adam = 16 bytes/param ~ 120 GB (ZeRO paper sec. 3.1)."""
     arch = gpt2_arch(4096, 32, 36, vocab=51200)
     p = predict_step(
-        arch,
-        get_accelerator("a100-sxm4-80gb"),
-        1,
-        2048,
-        8,
-        "fp16",
+        StepSpec(arch, get_accelerator("a100-sxm4-80gb"), 1, 2048, 8, precision="fp16"),
         Parallelism(
             tp=1,
             pp=1,
@@ -105,14 +100,18 @@ def test_zero_stages_shrink_memory_and_recompute_shrinks_activations():
     base = dict(tp=1, pp=1, dp=8, cp=1, ep=1, micro_batch=2, schedule="1f1b", virtual_stages=1)
     totals = [
         predict_step(
-            arch, acc, 8, 2048, 64, "bf16", Parallelism(recompute="full", zero=z, **base), allow_oom=True
+            StepSpec(arch, acc, 8, 2048, 64, precision="bf16"),
+            Parallelism(recompute="full", zero=z, **base),
+            allow_oom=True,
         ).memory_byte["total"]
         for z in range(4)
     ]
     assert totals == sorted(totals, reverse=True)
     acts = [
         predict_step(
-            arch, acc, 8, 2048, 64, "bf16", Parallelism(recompute=r, zero=1, **base), allow_oom=True
+            StepSpec(arch, acc, 8, 2048, 64, precision="bf16"),
+            Parallelism(recompute=r, zero=1, **base),
+            allow_oom=True,
         ).memory_byte["activations"]
         for r in ("none", "selective", "full")
     ]

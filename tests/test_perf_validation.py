@@ -7,9 +7,10 @@ from functools import cache
 import numpy as np
 import pytest
 
+from truecost.analysis.perf_validation import mape, summary, validation_sets
+from truecost.catalog.perf_tables import gemm_efficiency
 from truecost.stages.perf.datasets import vtrain_rows
-from truecost.stages.perf.params import A100_FIT, FITTED_A100, GEMM_EFFICIENCY, SUSTAINED_MAMF_FRACTION
-from truecost.stages.perf.validation import mape, summary, validation_sets
+from truecost.stages.perf.params import A100_FIT, FITTED_A100, SUSTAINED_MAMF_FRACTION
 
 
 @cache
@@ -81,7 +82,7 @@ def test_llama31_405b_gpu_hours_within_25pct():
 
 def test_calibrated_table_is_consistent():
     assert A100_FIT.gemm_efficiency == pytest.approx(
-        GEMM_EFFICIENCY["a100-sxm4-80gb"][0] * SUSTAINED_MAMF_FRACTION
+        gemm_efficiency("a100-sxm4-80gb", "bf16").fraction * SUSTAINED_MAMF_FRACTION
     )
     for name, value in FITTED_A100.items():
         assert getattr(A100_FIT, name) == value

@@ -1,8 +1,10 @@
 """Runs the stages in order, once on point values or in chunks of Monte Carlo draws.
 
-model -> flops -> perf -> run -> pricing (rental, owned) -> fleet -> lab. Each stage's glue
-reads the scenario and earlier results from a `ChainState`; the formulas are pure, vectorised
-functions in the stage modules, so the same chain runs on scalars and on arrays of draws.
+model -> flops -> perf -> run -> pricing (rental, owned) -> fleet -> lab -> views. Each stage
+takes its section of the scenario and the typed results of the stages before it, and returns its
+own frozen result (`truecost.stages`); the formulas are pure, vectorised functions, so the same
+chain runs on scalars and on arrays of draws. The chain merges what the stages recorded into an
+`Estimate`: results with units and formulas, assumptions with sources, warnings.
 """
 
 from __future__ import annotations
@@ -10,41 +12,35 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import ScenarioError
-from .result import Estimate, ordered
-from .scenario import Scenario, load_raw, validate
-from .stages import fleet, lab, pricing, run
-from .state import ChainState
+from .result import Estimate, StageResults, ordered
+from .scenario import Scenario, load_raw, plausibility_warnings, validate
+from .stages import fleet, flops, lab, model, run, views
+from .stages.base import Assumption
+from .stages.perf import stage as perf
+from .stages.pricing import owned, rental
 from .uncertainty import (
+    BYTES_PER_OUTPUT_TRIAL,
     DEFAULT_CHUNK,
     Distribution,
+    available_memory_bytes,
     draw,
     find_distributions,
     input_streams,
     iter_chunks,
+    max_samples,
     path_str,
     substitute,
     summarize_extended,
 )
 
 Path_ = tuple[str | int, ...]
-
-STAGES: tuple[tuple[str, Callable[[ChainState], None]], ...] = (
-    ("model", run.model_stage),
-    ("flops", run.flops_stage),
-    ("perf", run.perf_stage),
-    ("run", run.run_stage),
-    ("pricing.rental", pricing.rental_stage),
-    ("pricing.owned", pricing.owned_stage),
-    ("fleet", fleet.fleet_stage),
-    ("lab", lab.lab_stage),
-)
 
 # Inputs that fix the architecture or the parallel layout: the chain treats them as known.
 _NO_DISTRIBUTIONS: tuple[Path_, ...] = (
@@ -119,19 +115,56 @@ def inject_all(scn: Scenario, values: Mapping[Path_, Any]) -> Scenario:
     return scn
 
 
-def run_chain(scn: Scenario, point: bool = True, cache: dict[str, Any] | None = None) -> ChainState:
-    state = ChainState(scenario=scn, point=point, cache=cache if cache is not None else {})
-    for _name, stage in STAGES:
-        stage(state)
-    return state
+def run_stages(
+    scn: Scenario, *, point: bool = True, known_perf: perf.PerfResult | None = None
+) -> StageResults:
+    """One pass of the chain. `point=False` (Monte Carlo chunks) skips assumptions, warnings and
+    explanatory extras; `known_perf` is the point run's step prediction, reused by chunks."""
+    cl = scn.cluster
+    m = model.stage(scn.model, scn.model_id, point=point)
+    f = flops.stage(scn.training, scn.model, point=point)
+    p = perf.stage(scn.training, cl, scn.model, known=known_perf, point=point)
+    r = run.stage(scn.training, cl, scn.power, f, p, point=point)
+    rent = rental.stage(scn.pricing, cl, scn.training, r, point=point)
+    # The run's hardware: the first fleet pool with its accelerator prices the owned run.
+    idx, pool = owned.run_pool(scn.fleet, cl.accelerator) if cl is not None else (None, None)
+    own = owned.stage(scn.ownership, scn.power, cl, r, pool=pool, pool_index=idx, point=point)
+    fl = fleet.stage(
+        scn.fleet,
+        scn.ownership,
+        scn.power,
+        run_accelerator=cl.accelerator if cl is not None else None,
+        lab_horizon_years=scn.lab.horizon_years if scn.lab is not None else None,
+        point=point,
+    )
+    lb = lab.stage(scn.lab, scn.ownership, rent, own, fl, point=point)
+    upstream = StageResults(model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb)
+    v = views.stage(upstream.quantities(), fl, lb, scn.reference_points, point=point)
+    return StageResults(model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, views=v)
 
 
-def _check_finite(state: ChainState) -> None:
-    for k, v in state.results.items():
+def merged_notes(stages: StageResults, scn: Scenario) -> tuple[list[Assumption], list[str]]:
+    """The assumptions (first stage to record a name wins; a scenario input names its
+    `input_sources` entry) and warnings (once each) of every stage, in chain order."""
+    seen: dict[str, Assumption] = {}
+    warnings: list[str] = []
+    for st in stages:
+        for a in st.assumptions:
+            if a.name in seen:
+                continue
+            if a.source == "scenario input" and a.field and (cited := scn.input_sources.get(a.field)):
+                a = replace(a, source=f"scenario input; {cited}")
+            seen[a.name] = a
+        warnings.extend(w for w in st.warnings if w not in warnings)
+    return list(seen.values()), warnings
+
+
+def _check_finite(results: Mapping[str, Any], formulas: Mapping[str, str]) -> None:
+    for k, v in results.items():
         arr = np.asarray(v, dtype=float)
         if not np.all(np.isfinite(arr)):
             raise ScenarioError(
-                f"result {k} is not finite; check the inputs it depends on ({state.formulas.get(k, '')})"
+                f"result {k} is not finite; check the inputs it depends on ({formulas.get(k, '')})"
             )
 
 
@@ -148,42 +181,62 @@ def estimate(
     seed : makes sampling exactly reproducible (0 is a seed).
     progress : called with (done, total) after each chunk of draws.
     """
-    if samples is not None and (not isinstance(samples, int | np.integer) or samples < 2):
+    if samples is not None and (
+        isinstance(samples, bool) or not isinstance(samples, int | np.integer) or samples < 2
+    ):
         raise ScenarioError(f"expected an integer >= 2, got {samples!r}", field="samples")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
+        raise ScenarioError(f"expected an integer >= 0, got {seed!r}", field="seed")
     prep = prepare(source)
-    state = run_chain(prep.scenario)
-    _check_finite(state)
+    stages = run_stages(prep.scenario)
+    quantities = stages.quantities()
+    formulas = stages.formulas()
+    _check_finite(quantities, formulas)
+    assumptions, warnings = merged_notes(stages, prep.scenario)
+    # Inputs that are possible but implausible (outside their field's plausible band).
+    warnings += [w for w in plausibility_warnings(prep.scenario) if w not in warnings]
     for p, d in prep.dists.items():
         name = path_str(p)
         spec = _leaf(prep.raw, p)
         why = f" ({spec['source']})" if isinstance(spec, Mapping) and spec.get("source") else ""
-        for a in state.assumptions:
-            if a.field == name:
-                a.source = f"{a.source}; uncertain: {d.describe()}{why}"
-    point = {k: float(np.asarray(v)) for k, v in state.results.items()}
+        assumptions = [
+            replace(a, source=f"{a.source}; uncertain: {d.describe()}{why}") if a.field == name else a
+            for a in assumptions
+        ]
+    point = {k: float(np.asarray(v)) for k, v in quantities.items()}
     common: dict[str, Any] = dict(
         scenario=prep.scenario.name,
-        units=state.units,
-        formulas=state.formulas,
-        assumptions=[a.to_dict() for a in state.assumptions],
-        warnings=state.warnings,
-        details=state.details,
+        units=stages.units(),
+        formulas=formulas,
+        assumptions=[a.to_dict() for a in assumptions],
+        warnings=warnings,
+        stages=stages,
         point=point,
         inputs=prep.raw,
     )
     if samples is None:
         return Estimate(results=ordered(point), **common)
 
+    # Every output's samples are kept whole (exact percentiles): refuse up front what this machine
+    # cannot hold, rather than fail with MemoryError after minutes of work.
+    cap = max_samples(len(quantities))
+    if samples > cap:
+        need = samples * len(quantities) * BYTES_PER_OUTPUT_TRIAL / 1e9
+        raise ScenarioError(
+            f"{samples:,} samples of {len(quantities)} results would need about {need:,.1f} GB; with "
+            f"{available_memory_bytes() / 1e9:,.1f} GB available now this machine holds at most {cap:,}",
+            field="samples",
+        )
     # One random stream per input (keyed by seed and path): results do not depend on the chunk size.
     streams = input_streams(prep.dists, seed)
-    chunks: dict[str, list[Any]] = {k: [] for k in state.results}  # arrays, or floats where constant
+    chunks: dict[str, list[Any]] = {k: [] for k in quantities}  # arrays, or floats where constant
     bounds = list(iter_chunks(int(samples), CHUNK))
     for lo, hi in bounds:
         n = hi - lo
         scn = inject_all(prep.scenario, draw(prep.dists, n, streams))
-        st = run_chain(scn, point=False, cache=state.cache)
+        got = run_stages(scn, point=False, known_perf=stages.perf).quantities()
         for k in chunks:
-            v = np.asarray(st.results[k], dtype=float)
+            v = np.asarray(got[k], dtype=float)
             chunks[k].append(float(v) if v.ndim == 0 else np.broadcast_to(v, (n,)))
         if progress is not None:
             progress(hi, int(samples))

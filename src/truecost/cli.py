@@ -25,6 +25,7 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 1
+OPTION_FIELDS = ("samples", "seed")
 
 
 def _user_errors(fn: F) -> F:
@@ -37,7 +38,11 @@ def _user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except (TruecostError, UnknownIdError) as exc:
-            typer.echo(f"error: {exc}", err=True)
+            text = str(exc)
+            field = getattr(exc, "field", None)
+            if field in OPTION_FIELDS:  # the library's `samples` is the command's `--samples`
+                text = f"--{field}: " + text.removeprefix(f"{field}: ")
+            typer.echo(f"error: {text}", err=True)
             raise typer.Exit(EXIT_USER_ERROR) from None
         except (RecursionError, MemoryError) as exc:
             typer.echo(f"error: scenario: the input is too large to process ({type(exc).__name__})", err=True)
@@ -95,24 +100,6 @@ SeedOpt = Annotated[
 SENSITIVITY_MAX = 1 << 16
 
 
-def _check_samples(samples: int | None) -> None:
-    """Refuse a sample count this machine cannot hold, before any work starts."""
-    if samples is None:
-        return
-    from .uncertainty import BYTES_PER_TRIAL, available_memory_bytes, max_samples
-
-    cap = max_samples()
-    if samples > cap:
-        need = samples * BYTES_PER_TRIAL / 1e9
-        have = available_memory_bytes() / 1e9
-        raise TruecostError(
-            f"{samples:,} samples would need about {need:,.1f} GB (every output's samples are kept for "
-            f"exact percentiles); with {have:,.1f} GB available now this machine holds at most "
-            f"{cap:,}",
-            field="--samples",
-        )
-
-
 def _display(obj: Any) -> Any:
     """A copy with every text escaped for rich: names, notes and sources print literally
     (`name: "[/x]"` is text, not a markup tag)."""
@@ -137,17 +124,6 @@ def _warn(messages: list[str]) -> None:
         typer.echo(f"warning: {m}", err=True)
 
 
-def _plausibility(est: Any) -> None:
-    """Add the scenario's implausible-value warnings to the estimate's (once: the chain may
-    already have added them) and print all warnings to stderr."""
-    from .scenario import warnings_for
-
-    for w in warnings_for(est.inputs):
-        if w not in est.warnings:
-            est.warnings.append(w)
-    _warn(list(est.warnings))
-
-
 @app.command()
 @_user_errors
 def estimate(
@@ -155,8 +131,6 @@ def estimate(
 ) -> None:
     """Run a scenario through the chain and print every result with its assumptions."""
     from .chain import estimate as run_estimate
-
-    _check_samples(samples)
 
     progress_cb = None
     bar = None
@@ -175,7 +149,7 @@ def estimate(
     finally:
         if bar is not None:
             bar.stop()
-    _plausibility(est)
+    _warn(list(est.warnings))
     if json_out:
         _print_json(est.to_dict())
         return
@@ -337,7 +311,6 @@ def report(
     """Write a self-contained report: the answer, the four cost views, charts, derivation and sources."""
     from .report import write_report
 
-    _check_samples(samples)
     path = write_report(scenario, output, fmt=fmt, samples=samples, seed=seed)
     typer.echo(f"wrote {path}")
 

@@ -13,7 +13,7 @@ from ..errors import ScenarioError
 def plan(source: str | Path | Mapping[str, Any], objective: str = "time", top: int = 10) -> dict[str, Any]:
     """Fastest (or cheapest) feasible parallel layouts for the scenario's model on its GPU count."""
     from ..stages.perf import search_layouts
-    from ..stages.run import default_global_batch, step_model_args
+    from ..stages.perf.stage import default_global_batch, step_spec
 
     if objective not in ("time", "cost"):
         raise ScenarioError(f"expected 'time' or 'cost', got {objective!r}", field="objective")
@@ -27,10 +27,10 @@ def plan(source: str | Path | Mapping[str, Any], objective: str = "time", top: i
     gb = tr.global_batch or default_global_batch(tr.seq_len, float(cl.count))
     try:
         layouts = search_layouts(
+            step_spec(tr, cl, scn.model, gb),
             fixed=cl.parallelism,
             objective=objective,  # type: ignore[arg-type]  # checked above
             top=top,
-            **step_model_args(scn, gb),
         )
     except ValueError as exc:
         raise ScenarioError(str(exc), field="cluster.parallelism") from None

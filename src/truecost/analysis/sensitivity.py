@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..chain import Path_, inject_all, prepare, run_chain
+from ..chain import Path_, inject_all, prepare, run_stages
 from ..errors import ScenarioError
 
 # The output explained by default: the deepest cost the scenario reaches.
@@ -37,21 +37,22 @@ def sensitivity(
             "no uncertain inputs: write some numeric inputs as distributions, e.g. {ci90: [low, high]}",
             field="scenario",
         )
-    base = run_chain(prep.scenario)
+    base = run_stages(prep.scenario)
+    base_results = base.quantities()
     if output is None:
-        output = next((k for k in PREFERRED_OUTPUTS if k in base.results), None)
+        output = next((k for k in PREFERRED_OUTPUTS if k in base_results), None)
         if output is None:
             raise ScenarioError("the scenario produces no cost or GPU-hour result to explain", field="output")
-    elif output not in base.results:
+    elif output not in base_results:
         raise ScenarioError(
-            f"{output!r} is not a result of this scenario; choose one of {', '.join(base.results)}",
+            f"{output!r} is not a result of this scenario; choose one of {', '.join(base_results)}",
             field="output",
         )
 
     def f(values: Mapping[Path_, np.ndarray]) -> np.ndarray:
         m = len(next(iter(values.values())))
-        st = run_chain(inject_all(prep.scenario, values), point=False, cache=base.cache)
-        return np.broadcast_to(np.asarray(st.results[output], dtype=float), (m,))
+        got = run_stages(inject_all(prep.scenario, values), point=False, known_perf=base.perf).quantities()
+        return np.broadcast_to(np.asarray(got[output], dtype=float), (m,))
 
     res = run_sensitivity(f, prep.dists, output=output, n=n, seed=seed)
     out = res.to_dict()
@@ -62,5 +63,5 @@ def sensitivity(
             pool = pools[int(m.group(1))]
             row["label"] = f"{row['input']} ({pool.name or pool.accelerator})"
     out["scenario"] = prep.scenario.name
-    out["unit"] = base.units.get(output, "")
+    out["unit"] = base.units().get(output, "")
     return out

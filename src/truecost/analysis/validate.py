@@ -56,7 +56,7 @@ def validate_all() -> dict[str, Any]:
     sets: dict[str, Any] = {}
     rows = flops_rows()
     sets["training-flops"] = {"rows": rows, "n": len(rows), "mape_pct": _mape([r["error_pct"] for r in rows])}
-    from ..stages.perf import validation_sets
+    from .perf_validation import validation_sets
 
     for name, vrows in validation_sets().items():
         as_dicts = [r.to_dict() for r in vrows]

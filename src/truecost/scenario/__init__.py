@@ -5,7 +5,7 @@ Imports no stage: a stage takes its section's model from here as an argument.
 
 from __future__ import annotations
 
-from .checks import plausibility_warnings, warnings_for
+from .checks import plausibility_warnings
 from .loading import (
     PRESET_PACKAGE,
     Scenario,
@@ -22,7 +22,6 @@ __all__ = [
     "load_raw",
     "parse_yaml",
     "plausibility_warnings",
-    "warnings_for",
     "preset_names",
     "preset_summaries",
     "validate",

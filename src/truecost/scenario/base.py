@@ -7,15 +7,34 @@ the scenario is refused, naming the field and the range) and, inside those, a pl
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-from ..uncertainty import Drawn
+
+class Drawn(float):
+    """A value a distribution gave (its median or a percentile), not one the user wrote.
+
+    `truecost.uncertainty.substitute` returns these, so that a whole-number input such as a
+    fleet pool's count may be uncertain (`{ci90: [100, 300]}`) while `count: 1.5` is refused.
+    """
+
+    __slots__ = ()
+
 
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -118,3 +137,49 @@ class Frozen(BaseModel):
     """A frozen scenario section: unknown keys are errors, values may not change after validation."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def _as_date(v: Any) -> str:
+    """YYYY, YYYY-MM or YYYY-MM-DD (YAML may give an int or a date) -> the same text, checked."""
+    if isinstance(v, bool):
+        raise ValueError(f"expected a date as YYYY, YYYY-MM or YYYY-MM-DD, got {v!r}")
+    if isinstance(v, dt.datetime):
+        v = v.date()
+    if isinstance(v, dt.date):
+        v = v.isoformat()
+    if isinstance(v, int):
+        v = str(v)
+    if not isinstance(v, str) or not (m := _DATE.match(v.strip())):
+        raise ValueError(f"expected a date as YYYY, YYYY-MM or YYYY-MM-DD, got {v!r}")
+    year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
+    if not 1990 <= year <= 2100:
+        raise ValueError(f"year {year} is outside 1990-2100")
+    try:
+        dt.date(year, month, day)
+    except ValueError as exc:
+        raise ValueError(f"{v!r} is not a calendar date: {exc}") from None
+    return v.strip()
+
+
+DateText = Annotated[str, BeforeValidator(_as_date)]
+
+
+def decimal_year(date: str) -> float:
+    """A YYYY / YYYY-MM / YYYY-MM-DD date as a decimal year (a bare year is its middle; a month
+    its middle).
+
+    >>> decimal_year("2024"), decimal_year("2024-10"), decimal_year("2024-01-01")
+    (2024.5, 2024.7916666666667, 2024.0)
+    """
+    parts = [int(x) for x in date.split("-")]
+    if len(parts) == 1:
+        return parts[0] + 0.5
+    if len(parts) == 2:
+        return parts[0] + (parts[1] - 0.5) / 12
+    d = dt.date(*parts)
+    start = dt.date(d.year, 1, 1)
+    days = (dt.date(d.year + 1, 1, 1) - start).days
+    return d.year + (d - start).days / days

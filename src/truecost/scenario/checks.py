@@ -269,16 +269,3 @@ def _warning(path: str, value: float, rng: Range) -> str:
         f"{path} = {_fmt(value)}{unit} is outside the plausible range {_fmt(lo)}-{_fmt(hi)}{unit}; "
         f"check it{about}"
     )
-
-
-def warnings_for(raw: Any) -> list[str]:
-    """`plausibility_warnings` of a raw scenario (distributions at their medians); [] when the
-    scenario does not validate (its error is reported elsewhere)."""
-    from ..uncertainty import find_distributions, substitute
-    from .loading import validate
-
-    try:
-        dists = find_distributions(raw)
-        return plausibility_warnings(validate(substitute(raw, {p: d.median for p, d in dists.items()})))
-    except ValueError:
-        return []

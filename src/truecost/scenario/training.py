@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import Frozen, Range
+from .base import DateText, Frozen, Range
 
 # Bounds. The largest published runs: 36e12 tokens (Qwen3), 3.8e25 FLOPs (Llama 3.1 405B),
 # sequences of 131,072 tokens in long-context stages, 15,360 sequences per step (DeepSeek-V3).
@@ -45,3 +45,7 @@ class Training(Frozen):
         None, description="known training FLOPs; skips the architecture"
     )
     stages: tuple[Stage, ...] = ()
+    start_date: DateText | None = Field(
+        None,
+        description="when the run started, YYYY, YYYY-MM or YYYY-MM-DD: picks prices, stack and hardware age",
+    )

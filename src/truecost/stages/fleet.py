@@ -15,13 +15,18 @@ adding them to a TCO that already counts the CapEx would count it twice).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
+from ..catalog import get_accelerator
 from ..scenario.fleet import FleetPool
-from ..state import ChainState
+from ..scenario.ownership import Ownership
+from ..scenario.power import Power
 from ..units import HOURS_PER_YEAR
+from .base import Notes, StageResult, quantity
 from .pricing import (
     DEPRECIATION_METHODS,
     HORIZON_YEARS,
@@ -91,25 +96,24 @@ def depreciation_usd_per_year(over_horizon_usd: Any, horizon_years: Any) -> Any:
     return over_horizon_usd / horizon_years
 
 
-# ---- stage glue ----------------------------------------------------------------------------
-def fleet_horizon_years(state: ChainState) -> Any:
+# ---- stage ---------------------------------------------------------------------------------
+def horizon_years(notes: Notes, lab_horizon_years: Any, ownership_horizon_years: Any) -> Any:
     """One horizon for the fleet TCO and the lab total: `lab.horizon_years`, else
     `ownership.horizon_years`, else SemiAnalysis's 4 years."""
-    scn = state.scenario
-    if scn.lab is not None and scn.lab.horizon_years is not None:
-        return state.cited("horizon_years", scn.lab.horizon_years, HORIZON_YEARS, "lab.horizon_years")
-    return state.cited("horizon_years", scn.ownership.horizon_years, HORIZON_YEARS, "ownership.horizon_years")
+    if lab_horizon_years is not None:
+        return notes.cited("horizon_years", lab_horizon_years, HORIZON_YEARS, "lab.horizon_years")
+    return notes.cited("horizon_years", ownership_horizon_years, HORIZON_YEARS, "ownership.horizon_years")
 
 
 def _pool_parts(inp: OwnedInputs, count: Any, horizon: Any, full: bool = True) -> dict[str, Any]:
     """A pool's CapEx, OpEx and depreciation parts. `full=False` (Monte Carlo chunks) computes only
-    what the results need; the breakdowns for details come from the point run."""
+    what the results need; the breakdowns come from the point run."""
     v = inp.values
     g = per_gpu(inp)
     method = DEPRECIATION_METHODS[inp.depreciation]
     life, k = v["life_years"], v["decay_oom_per_year"]
     fac_life = v.get("facility_life_years", 1.0)
-    capex = count * g.capex_usd
+    capex = pool_capex_usd(count, g.server_usd, g.networking_usd, g.storage_usd, g.facility_usd)
     hardware = count * g.hardware_usd
     facility = count * g.facility_usd
     dep_total = method.over_horizon_usd(hardware, life, horizon, k) + straight_line_over_horizon_usd(
@@ -140,61 +144,118 @@ def _pool_parts(inp: OwnedInputs, count: Any, horizon: Any, full: bool = True) -
     }
 
 
-_CAPEX_PARTS = ("servers", "networking", "storage", "facility_fit_out")
-_OPEX_PARTS = ("power", "facility_rent", "maintenance", "operations_staff")
+CAPEX_PARTS = ("servers", "networking", "storage", "facility_fit_out")
+OPEX_PARTS = ("power", "facility_rent", "maintenance", "operations_staff")
+FLEET_NOTE = (
+    "TCO = CapEx + horizon x OpEx (cash view, SemiAnalysis's framing). Depreciation and the cost "
+    "of capital spread the CapEx over time and are shown beside it, not added to it. GPU spend "
+    "counts accelerators alone (estimated from system prices with the chip overhead)."
+)
 
 
-def fleet_stage(state: ChainState) -> None:
-    """CapEx, OpEx per year, depreciation per year and TCO over the horizon of the fleet."""
-    scn = state.scenario
-    if not scn.fleet:
-        return
-    horizon = fleet_horizon_years(state)
+@dataclass(frozen=True)
+class PoolSummary:
+    """One pool at the point values: its CapEx and OpEx parts, depreciation and owned rates."""
+
+    index: int
+    name: str
+    accelerator: str
+    count: float  # [1]
+    acquisition_year: float | None
+    server_cost_usd_per_gpu: float  # [USD]
+    capex_usd: Mapping[str, float]  # by part, with the total under "capex" [USD]
+    opex_usd_per_year: Mapping[str, float]  # by part [USD/yr]
+    depreciation: str
+    depreciation_usd_per_year: float  # [USD/yr]
+    owned_usd_per_gpu_hour: float  # [USD/GPU-h]
+    owned_usd_per_gpu_hour_by_depreciation: Mapping[str, float]  # [USD/GPU-h]
+    summary: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FleetSummary:
+    """Fleet-wide figures at the point values, for comparison with third-party estimates."""
+
+    horizon_years: float  # [yr]
+    accelerators: float  # [1]
+    it_power_mw: float  # [MW]
+    gpu_spend_usd: float  # accelerators alone [USD]
+    server_capex_usd: float  # [USD]
+    opex_usd_over_horizon: float  # [USD]
+    tco_usd_per_year: float  # [USD/yr]
+    capital_cost_usd_per_year: float  # [USD/yr]
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FleetResult(StageResult):
+    """CapEx, OpEx per year, depreciation per year and TCO over the horizon of the owned fleet."""
+
+    fleet_capex_usd: Any = quantity("USD", "servers + networking + storage + facility fit-out, all pools")
+    fleet_opex_usd_per_year: Any = quantity(
+        "USD/yr", "power + facility rent + maintenance + operations staff, all pools"
+    )
+    fleet_depreciation_usd_per_year: Any = quantity(
+        "USD/yr", "depreciation booked over the horizon / horizon (each pool's depreciation view)"
+    )
+    fleet_tco_usd: Any = quantity("USD", "fleet_capex_usd + horizon_years x fleet_opex_usd_per_year")
+    horizon_years: Any = None  # [yr]
+    capex_breakdown_usd: Mapping[str, float] | None = None
+    opex_breakdown_usd_per_year: Mapping[str, float] | None = None
+    pools: tuple[PoolSummary, ...] = ()
+    summary: FleetSummary | None = None
+    note: str = ""
+
+
+def stage(
+    fleet: tuple[FleetPool, ...] | None,
+    ownership: Ownership,
+    power: Power,
+    *,
+    run_accelerator: str | None,
+    lab_horizon_years: Any = None,
+    point: bool = True,
+) -> FleetResult:
+    """`lab_horizon_years`: the lab's horizon, when it sets one (one horizon for fleet and lab)."""
+    if not fleet:
+        return FleetResult()
+    notes = Notes(point)
+    horizon = horizon_years(notes, lab_horizon_years, ownership.horizon_years)
     totals: dict[str, Any] = {}
-    pools_out: list[dict[str, Any]] = []
-    for i, pool in enumerate(scn.fleet):
-        inp = resolve_owned_inputs(state, pool.accelerator, pool, i, need_price=True)
+    pools: list[PoolSummary] = []
+    for i, pool in enumerate(fleet):
+        inp = resolve_owned_inputs(
+            notes,
+            pool.accelerator,
+            ownership,
+            power,
+            run_accelerator=run_accelerator,
+            pool=pool,
+            pool_index=i,
+        )
         assert inp is not None  # need_price=True raises instead
-        state.assume(
+        notes.assume(
             f"fleet[{i}].count", pool.count, "1", pool.source or "scenario input", f"fleet[{i}].count"
         )
-        parts = _pool_parts(inp, pool.count, horizon, full=state.point)
+        parts = _pool_parts(inp, pool.count, horizon, full=point)
         for k, x in parts.items():
             totals[k] = totals.get(k, 0.0) + x
-        if state.point:
-            pools_out.append(_pool_detail(state, i, pool, inp, parts))
+        if point:
+            pools.append(_pool_summary(notes, i, pool, inp, parts))
     capex = totals["capex"]
-    opex = sum(totals[k] for k in _OPEX_PARTS)
-    state.put("fleet_capex_usd", capex, "USD", "servers + networking + storage + facility fit-out, all pools")
-    state.put(
-        "fleet_opex_usd_per_year",
-        opex,
-        "USD/yr",
-        "power + facility rent + maintenance + operations staff, all pools",
-    )
-    state.put(
-        "fleet_depreciation_usd_per_year",
-        totals["depreciation"],
-        "USD/yr",
-        "depreciation booked over the horizon / horizon (each pool's depreciation view)",
-    )
-    state.put(
-        "fleet_tco_usd",
-        tco_usd(capex, opex, horizon),
-        "USD",
-        "fleet_capex_usd + horizon_years x fleet_opex_usd_per_year",
-    )
-    if state.point:
-        f = _floats
-        state.detail("fleet_capex_breakdown_usd", f({k: totals[k] for k in _CAPEX_PARTS}))
-        state.detail("fleet_opex_breakdown_usd_per_year", f({k: totals[k] for k in _OPEX_PARTS}))
-        state.detail("fleet_pools", pools_out)
-        state.detail(
-            "fleet_summary",
-            f(
+    opex = sum(totals[k] for k in OPEX_PARTS)
+    summary = None
+    if point:
+        summary = FleetSummary(
+            **_floats(
                 {
                     "horizon_years": horizon,
-                    "accelerators": sum(p.count for p in scn.fleet),
+                    "accelerators": sum(p.count for p in fleet),
                     "it_power_mw": totals["it_mw"],
                     "gpu_spend_usd": totals["gpu_spend"],
                     "server_capex_usd": totals["servers"],
@@ -202,49 +263,55 @@ def fleet_stage(state: ChainState) -> None:
                     "tco_usd_per_year": tco_usd(capex, opex, horizon) / horizon,
                     "capital_cost_usd_per_year": totals["capital"],
                 }
-            ),
+            )
         )
-        state.detail(
-            "fleet_note",
-            "TCO = CapEx + horizon x OpEx (cash view, SemiAnalysis's framing). Depreciation and the cost "
-            "of capital spread the CapEx over time and are shown beside it, not added to it. GPU spend "
-            "counts accelerators alone (estimated from system prices with the chip overhead).",
-        )
+    return FleetResult(
+        fleet_capex_usd=capex,
+        fleet_opex_usd_per_year=opex,
+        fleet_depreciation_usd_per_year=totals["depreciation"],
+        fleet_tco_usd=tco_usd(capex, opex, horizon),
+        horizon_years=horizon,
+        capex_breakdown_usd=_floats({k: totals[k] for k in CAPEX_PARTS}) if point else None,
+        opex_breakdown_usd_per_year=_floats({k: totals[k] for k in OPEX_PARTS}) if point else None,
+        pools=tuple(pools),
+        summary=summary,
+        note=FLEET_NOTE if point else "",
+        assumptions=notes.assumptions,
+        warnings=notes.warnings,
+    )
 
 
 def _floats(d: dict[str, Any]) -> dict[str, float]:
     return {k: float(np.median(np.asarray(v, dtype=float))) for k, v in d.items()}
 
 
-def _pool_detail(
-    state: ChainState, i: int, pool: FleetPool, inp: OwnedInputs, parts: dict[str, Any]
-) -> dict[str, Any]:
-    from ..catalog import get_accelerator
-
+def _pool_summary(
+    notes: Notes, i: int, pool: FleetPool, inp: OwnedInputs, parts: dict[str, Any]
+) -> PoolSummary:
     acc = get_accelerator(pool.accelerator)
     priced_by_catalog = pool.unit_price_usd is None and pool.server_price_usd is None
     if priced_by_catalog and pool.acquisition_year is not None and acc.unit_price_date:
         price_year = float(acc.unit_price_date[:4])
         if abs(price_year - pool.acquisition_year) >= PRICE_DATE_GAP_WARN_YEARS:
-            state.warn(
+            notes.warn(
                 f"fleet[{i}] ({pool.accelerator}) is priced at the catalog price dated {acc.unit_price_date}, "
                 f"but was acquired in {pool.acquisition_year:g}; set fleet[{i}].unit_price_usd for that year's price"
             )
     terms = owned_cost_terms(inp)
     by_view = {m: float(owned_usd_per_gpu_hour(owned_cost_terms(inp, m))) for m in DEPRECIATION_METHODS}
     label = pool.name or f"{pool.accelerator} x {pool.count:g}"
-    return {
-        "index": i,
-        "name": label,
-        "accelerator": pool.accelerator,
-        "count": float(pool.count),
-        "acquisition_year": pool.acquisition_year,
-        "server_cost_usd_per_gpu": float(np.median(inp.server_cost_usd)),
-        "capex_usd": _floats({k: parts[k] for k in (*_CAPEX_PARTS, "capex")}),
-        "opex_usd_per_year": _floats({k: parts[k] for k in _OPEX_PARTS}),
-        "depreciation": inp.depreciation,
-        "depreciation_usd_per_year": float(np.median(parts["depreciation"])),
-        "owned_usd_per_gpu_hour": float(owned_usd_per_gpu_hour(terms)),
-        "owned_usd_per_gpu_hour_by_depreciation": by_view,
-        "summary": dominant_terms_sentence(label, terms, inp.depreciation),
-    }
+    return PoolSummary(
+        index=i,
+        name=label,
+        accelerator=pool.accelerator,
+        count=float(pool.count),
+        acquisition_year=pool.acquisition_year,
+        server_cost_usd_per_gpu=float(np.median(inp.server_cost_usd)),
+        capex_usd=_floats({k: parts[k] for k in (*CAPEX_PARTS, "capex")}),
+        opex_usd_per_year=_floats({k: parts[k] for k in OPEX_PARTS}),
+        depreciation=inp.depreciation,
+        depreciation_usd_per_year=float(np.median(parts["depreciation"])),
+        owned_usd_per_gpu_hour=float(owned_usd_per_gpu_hour(terms)),
+        owned_usd_per_gpu_hour_by_depreciation=by_view,
+        summary=dominant_terms_sentence(label, terms, inp.depreciation),
+    )

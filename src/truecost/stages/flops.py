@@ -13,13 +13,16 @@ without its FLOP count (formulas.md sec. 1).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..architecture import Architecture
+from ..scenario.training import Training
 from ..units import FLOP_PER_MAC, TRAIN_PASSES
+from .base import Notes, StageResult, quantity
 
 FLOP_CONVENTIONS = ("6nd", "megatron", "megatron-noncausal")
 
@@ -131,3 +134,65 @@ def narayanan_flops_per_iteration(
     """
     h = d_model
     return 96.0 * batch * seq_len * layers * h**2 * (1 + seq_len / (6 * h) + vocab / (16 * layers * h))
+
+
+# ---- stage ---------------------------------------------------------------------------------
+TOKENS_IMPLAUSIBLY_FEW = 1e6  # fewer tokens than this is almost surely a unit slip (14.8 vs 14.8e12)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlopsResult(StageResult):
+    """flops_per_token : model FLOPs per token, fwd + bwd, under `convention`. [FLOP]
+    training_flops : model FLOPs of the run. [FLOP]
+    convention : the FLOP convention, or "given" when the scenario states the run's FLOPs.
+    by_convention : FLOPs per token under every convention (point run only). [FLOP]
+    parts : FLOPs per token by part (attention projections, MLP, attention core, logits, MTP). [FLOP]
+    """
+
+    flops_per_token: Any = quantity("FLOP")
+    training_flops: Any = quantity("FLOP")
+    convention: str = ""
+    by_convention: Mapping[str, float] | None = None
+    parts: Mapping[str, float] | None = None
+
+
+def stage(training: Training, arch: Architecture | None, *, point: bool = True) -> FlopsResult:
+    notes = Notes(point)
+    conv = training.flop_convention
+    if training.flops is not None:
+        return FlopsResult(
+            training_flops=training.flops,
+            convention="given",
+            formulas={"training_flops": "given (training.flops)"},
+        )
+    if arch is None:
+        return FlopsResult()
+    fpt = flops_per_token(arch, training.seq_len, conv)
+    formulas = {"flops_per_token": f"{conv} convention, fwd+bwd, s = {training.seq_len}"}
+    by_conv = parts = None
+    if point:
+        by_conv = {c: flops_per_token(arch, training.seq_len, c) for c in FLOP_CONVENTIONS}
+        macs = macs_per_token(arch, training.seq_len)
+        parts = {
+            "attention_projections": 6 * macs.projections,
+            "mlp": 6 * macs.mlp,
+            "attention_core_full": 6 * macs.attention_core,
+            "logits": 6 * macs.logits,
+            "mtp": 6 * (macs.mtp + macs.mtp_attention_core),
+        }
+    total = None
+    tokens = training.tokens
+    if tokens is not None:
+        if point and tokens < TOKENS_IMPLAUSIBLY_FEW:
+            notes.warn(f"training.tokens = {tokens:g} is implausibly small; did you mean {tokens:g}e12?")
+        total = training_flops(fpt, tokens)
+        formulas["training_flops"] = f"flops_per_token x training.tokens ({conv})"
+    return FlopsResult(
+        flops_per_token=fpt,
+        training_flops=total,
+        convention=conv,
+        by_convention=by_conv,
+        parts=parts,
+        formulas=formulas,
+        warnings=notes.warnings,
+    )

@@ -12,14 +12,18 @@ and `true_to_headline_ratio` = lab total / headline, with a waterfall from one t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from ..defaults import EPOCH_COST_MODEL, Cited
+from ..defaults import Cited
 from ..scenario.lab import Lab
-from ..state import ChainState
-from .fleet import fleet_horizon_years
+from ..scenario.ownership import Ownership
+from .base import Notes, StageResult, quantity
+from .fleet import FleetResult, horizon_years
+from .pricing import OwnedResult, RentalResult
 
 EPOCH_PAPER = (
     "Epoch AI, Cottier et al. 2024, 'The rising costs of training frontier AI models', arXiv:2405.21015"
@@ -49,7 +53,6 @@ FLEET_SHARE_ALL_LAB = Cited(
     "1",
     "ASSUMED: the whole fleet serves the lab (no lab.fleet_share given; SemiAnalysis counts the whole fleet)",
 )
-_ = EPOCH_COST_MODEL  # the cost-model citation lives in pricing; the paper is cited here
 
 
 # ---- formulas ------------------------------------------------------------------------------
@@ -121,188 +124,194 @@ def true_to_headline_ratio(lab_total_usd: Any, headline_usd: Any) -> Any:
     return lab_total_usd / headline_usd
 
 
-# ---- stage glue ----------------------------------------------------------------------------
-VIEWS: dict[str, dict[str, str]] = {
-    "headline_cost_usd": {
-        "label": "Headline: rented GPU-hours of the final run",
-        "includes": "GPU-hours of the official training run (all reported stages) x a rental price",
-        "excludes": "research and ablation runs, staff, data, the fleet's purchase, power and facility, "
-        "inference, idle time",
-    },
-    "final_run_owned_cost_usd": {
-        "label": "Final run on owned hardware (Epoch AI's amortised method)",
-        "includes": "the run's share of owned hardware: depreciation, cost of capital, maintenance, "
-        "operations, facility and power, per useful GPU-hour",
-        "excludes": "experiments, staff, data, the rest of the fleet's life",
-    },
-    "development_cost_usd": {
-        "label": "Development cost of the model",
-        "includes": "owned final run x experiment multiplier (ablations, failed runs), staff time on the "
-        "model (fully loaded), data acquisition and labelling",
-        "excludes": "the fleet's capacity beyond the model's compute, inference, other projects, staff "
-        "time on other work",
-    },
-    "lab_total_cost_usd": {
-        "label": "Lab total over the horizon (SemiAnalysis's framing)",
-        "includes": "the lab's share of fleet CapEx in full + OpEx (power, facility, maintenance, "
-        "operations) + all staff over the horizon + data",
-        "excludes": "cost of capital, residual value of the hardware, the share of the fleet used outside "
-        "the lab, everything not in the scenario (offices, legal, marketing)",
-    },
-}
+# ---- stage ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WaterfallStep:
+    """One step from the headline to the lab total. [USD]"""
+
+    label: str
+    amount_usd: float
+    total_usd: float
+    note: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
-def _cited(state: ChainState, lab: Lab, name: str, default: Cited) -> Any:
-    return state.cited(name, getattr(lab, name), default, f"lab.{name}", lab.sources.get(name, ""))
+@dataclass(frozen=True)
+class ComputeCrossCheck:
+    """The compute the experiment multiplier implies beside the training + research share of the
+    fleet's yearly cost over the development time. [USD]"""
+
+    final_run_and_experiments_usd: float
+    training_and_research_share_of_fleet_usd: float
+    note: str = (
+        "Compute cost implied by the experiment multiplier, beside the training + research "
+        "share of the fleet's yearly cost (CapEx / horizon + OpEx) over lab.development_years. A "
+        "large gap means either the multiplier or the shares are off, or the fleet ran other models."
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
-def _staff(state: ChainState, lab: Lab) -> tuple[Any, Any]:
+@dataclass(frozen=True, kw_only=True)
+class LabResult(StageResult):
+    """Development cost, lab total and its ratio to the headline, with the waterfall between them."""
+
+    lab_staff_usd_per_year: Any = quantity("USD/yr", "sum of lab.staff: count x compensation x overhead")
+    development_cost_usd: Any = quantity(
+        "USD",
+        "final_run_owned_cost_usd x experiment_multiplier + staff x development_years x "
+        "model_staff_share + data_usd",
+    )
+    lab_total_cost_usd: Any = quantity(
+        "USD",
+        "lab share x (fleet_capex_usd + horizon x fleet_opex_usd_per_year) + horizon x staff + data_usd",
+    )
+    true_to_headline_ratio: Any = quantity("1", "lab_total_cost_usd / headline_cost_usd")
+    waterfall: tuple[WaterfallStep, ...] = ()
+    staff_top_pay_usd_per_year: float | None = None  # fully loaded [USD/yr]
+    fleet_cost_by_use_usd: Mapping[str, float] | None = None
+    compute_cross_check: ComputeCrossCheck | None = None
+
+
+def _cited(notes: Notes, lab: Lab, name: str, default: Cited) -> Any:
+    return notes.cited(name, getattr(lab, name), default, f"lab.{name}", lab.sources.get(name, ""))
+
+
+def _staff(notes: Notes, lab: Lab) -> tuple[Any, Any]:
     """(total fully loaded staff cost a year, top fully loaded pay of a person)."""
     total: Any = 0.0
     top: Any = 0.0
     for i, g in enumerate(lab.staff):
         f = f"lab.staff[{i}]"
         src = g.source or "scenario input"
-        state.assume(f"{f}.count", g.count, "1", src + (f" ({g.role})" if g.role else ""), f"{f}.count")
-        state.assume(
+        notes.assume(f"{f}.count", g.count, "1", src + (f" ({g.role})" if g.role else ""), f"{f}.count")
+        notes.assume(
             f"{f}.compensation_usd_per_year",
             g.compensation_usd_per_year,
             "USD/yr",
             src,
             f"{f}.compensation_usd_per_year",
         )
-        overhead = state.cited(f"{f}.overhead", g.overhead, STAFF_OVERHEAD, f"{f}.overhead")
+        overhead = notes.cited(f"{f}.overhead", g.overhead, STAFF_OVERHEAD, f"{f}.overhead")
         total = total + staff_usd_per_year(g.count, g.compensation_usd_per_year, overhead)
         top = np.maximum(top, g.compensation_usd_per_year * overhead)
     return total, top
 
 
-def lab_stage(state: ChainState) -> None:
-    """Development cost, lab total, the ratio to the headline, the views and the waterfall."""
-    scn = state.scenario
-    lab: Lab | None = scn.lab
+def stage(
+    lab: Lab | None,
+    ownership: Ownership,
+    rental: RentalResult,
+    owned: OwnedResult,
+    fleet: FleetResult,
+    *,
+    point: bool = True,
+) -> LabResult:
+    """Development cost, lab total, the ratio to the headline and the waterfall."""
     if lab is None:
-        _reference_points(state)
-        return
-    staff_year, top_pay = _staff(state, lab)
-    if lab.staff:
-        state.put(
-            "lab_staff_usd_per_year",
-            staff_year,
-            "USD/yr",
-            "sum of lab.staff: count x compensation x overhead",
-        )
-    multiplier = _cited(state, lab, "experiment_multiplier", EXPERIMENT_MULTIPLIER)
-    data = _cited(state, lab, "data_usd", DATA_USD)
-    horizon = fleet_horizon_years(state)
-    owned = state.get("final_run_owned_cost_usd")
-    headline = state.get("headline_cost_usd")
-    capex = state.get("fleet_capex_usd")
-    opex = state.get("fleet_opex_usd_per_year")
+        return LabResult()
+    notes = Notes(point)
+    staff_year, top_pay = _staff(notes, lab)
+    multiplier = _cited(notes, lab, "experiment_multiplier", EXPERIMENT_MULTIPLIER)
+    data = _cited(notes, lab, "data_usd", DATA_USD)
+    horizon = horizon_years(notes, lab.horizon_years, ownership.horizon_years)
+    own = owned.final_run_owned_cost_usd
+    headline = rental.headline_cost_usd
+    capex = fleet.fleet_capex_usd
+    opex = fleet.fleet_opex_usd_per_year
 
     parts: dict[str, Any] = {}
     years: Any = None
-    if owned is not None:
-        years = _cited(state, lab, "development_years", DEVELOPMENT_YEARS)
-        share = _cited(state, lab, "model_staff_share", MODEL_STAFF_SHARE)
-        parts["experiments"] = experiments_cost_usd(owned, multiplier)
+    development = total = ratio = None
+    if own is not None:
+        years = _cited(notes, lab, "development_years", DEVELOPMENT_YEARS)
+        share = _cited(notes, lab, "model_staff_share", MODEL_STAFF_SHARE)
+        parts["experiments"] = experiments_cost_usd(own, multiplier)
         parts["staff_on_model"] = staff_year * years * share
-        state.put(
-            "development_cost_usd",
-            development_cost_usd(owned, parts["experiments"], parts["staff_on_model"], data),
-            "USD",
-            "final_run_owned_cost_usd x experiment_multiplier + staff x development_years x "
-            "model_staff_share + data_usd",
-        )
+        development = development_cost_usd(own, parts["experiments"], parts["staff_on_model"], data)
     else:
-        state.warn(
+        notes.warn(
             "no owned cost of a final run (cluster: with gpu_hours or FLOPs): development_cost_usd not computed"
         )
-
-    lab_share = _lab_share(state, lab)
+    lab_share = _lab_share(notes, lab)
     if capex is not None and opex is not None:
         total = lab_total_cost_usd(capex, opex, staff_year, horizon, lab_share, data)
-        state.put(
-            "lab_total_cost_usd",
-            total,
-            "USD",
-            "lab share x (fleet_capex_usd + horizon x fleet_opex_usd_per_year) + horizon x staff + data_usd",
-        )
         parts["lab_fleet"] = lab_share * (capex + horizon * opex)
         if headline is not None:
-            state.put(
-                "true_to_headline_ratio",
-                true_to_headline_ratio(total, headline),
-                "1",
-                "lab_total_cost_usd / headline_cost_usd",
-            )
+            ratio = true_to_headline_ratio(total, headline)
     else:
-        state.warn("lab: given without a fleet: lab_total_cost_usd needs fleet: pools")
+        notes.warn("lab: given without a fleet: lab_total_cost_usd needs fleet: pools")
 
-    if state.point:
-        state.detail("views", [{"key": k, **v} for k, v in VIEWS.items() if k in state.results])
-        state.detail("waterfall", _waterfall(state, parts, staff_year, data, horizon, multiplier))
-        state.detail("lab_staff_top_pay_usd_per_year", float(top_pay))
+    waterfall: tuple[WaterfallStep, ...] = ()
+    by_use = cross = None
+    if point:
+        waterfall = _waterfall(headline, own, parts, staff_year, data, horizon, multiplier)
         if capex is not None and opex is not None:
-            _fleet_by_use(state, lab, capex, opex, horizon, years, multiplier)
-    _reference_points(state)
+            by_use, cross = _fleet_by_use(lab, own, capex, opex, horizon, years, multiplier)
+    return LabResult(
+        lab_staff_usd_per_year=staff_year if lab.staff else None,
+        development_cost_usd=development,
+        lab_total_cost_usd=total,
+        true_to_headline_ratio=ratio,
+        waterfall=waterfall,
+        staff_top_pay_usd_per_year=float(top_pay) if point else None,
+        fleet_cost_by_use_usd=by_use,
+        compute_cross_check=cross,
+        assumptions=notes.assumptions,
+        warnings=notes.warnings,
+    )
 
 
-def _lab_share(state: ChainState, lab: Lab) -> Any:
+def _lab_share(notes: Notes, lab: Lab) -> Any:
     fs = lab.fleet_share
     if fs is None:
-        state.assume("lab.fleet_share", 1.0, "1", FLEET_SHARE_ALL_LAB.source, "lab.fleet_share")
+        notes.assume("lab.fleet_share", 1.0, "1", FLEET_SHARE_ALL_LAB.source, "lab.fleet_share")
         return 1.0
     src = fs.source or lab.sources.get("fleet_share", "") or "scenario input"
     for k in ("training", "inference", "research", "other"):
-        state.assume(f"lab.fleet_share.{k}", getattr(fs, k), "1", src, f"lab.fleet_share.{k}")
+        notes.assume(f"lab.fleet_share.{k}", getattr(fs, k), "1", src, f"lab.fleet_share.{k}")
     return lab_share_of_fleet(fs.training, fs.inference, fs.research, fs.other)
 
 
 def _fleet_by_use(
-    state: ChainState, lab: Lab, capex: Any, opex: Any, horizon: Any, years: Any, multiplier: Any
-) -> None:
+    lab: Lab, owned: Any, capex: Any, opex: Any, horizon: Any, years: Any, multiplier: Any
+) -> tuple[dict[str, float], ComputeCrossCheck | None]:
     fs = lab.fleet_share
     fleet_cost = capex + horizon * opex
     if fs is None:
-        state.detail("fleet_cost_by_use_usd", {"lab (all uses)": float(fleet_cost)})
-        return
+        return {"lab (all uses)": float(fleet_cost)}, None
     shares = {k: getattr(fs, k) for k in ("training", "inference", "research", "other")}
     tot = sum(shares.values())
-    state.detail("fleet_cost_by_use_usd", {k: float(fleet_cost * s / tot) for k, s in shares.items()})
-    owned = state.get("final_run_owned_cost_usd")
+    by_use = {k: float(fleet_cost * s / tot) for k, s in shares.items()}
     if owned is None or years is None:
-        return
+        return by_use, None
     # Cross-check: the compute Epoch's multiplier implies vs what the training + research share of
     # the fleet costs over the model's development time.
     per_year = (capex / horizon + opex) * (shares["training"] + shares["research"]) / tot
-    implied = owned * multiplier
-    state.detail(
-        "compute_cross_check",
-        {
-            "final_run_and_experiments_usd": float(implied),
-            "training_and_research_share_of_fleet_usd": float(per_year * years),
-            "note": "Compute cost implied by the experiment multiplier, beside the training + research "
-            "share of the fleet's yearly cost (CapEx / horizon + OpEx) over lab.development_years. A "
-            "large gap means either the multiplier or the shares are off, or the fleet ran other models.",
-        },
-    )
+    return by_use, ComputeCrossCheck(float(owned * multiplier), float(per_year * years))
 
 
 def _waterfall(
-    state: ChainState, parts: dict[str, Any], staff_year: Any, data: Any, horizon: Any, multiplier: Any
-) -> list[dict[str, Any]]:
-    steps: list[dict[str, Any]] = []
+    headline: Any,
+    owned: Any,
+    parts: dict[str, Any],
+    staff_year: Any,
+    data: Any,
+    horizon: Any,
+    multiplier: Any,
+) -> tuple[WaterfallStep, ...]:
+    steps: list[WaterfallStep] = []
     total = 0.0
 
     def step(label: str, amount: Any, note: str) -> None:
         nonlocal total
         a = float(amount)
         total += a
-        steps.append({"label": label, "amount_usd": a, "total_usd": total, "note": note})
+        steps.append(WaterfallStep(label, a, total, note))
 
-    headline = state.get("headline_cost_usd")
-    owned = state.get("final_run_owned_cost_usd")
     if headline is not None:
         step("Headline (rented final run)", headline, "GPU-hours of the final run x rental price")
     if owned is not None:
@@ -341,42 +350,4 @@ def _waterfall(
         )
         if owned is None:
             step("Data", data, "data acquisition and labelling")
-    return steps
-
-
-def _reference_points(state: ChainState) -> None:
-    """Third-party figures from the scenario beside this estimate's comparable figure."""
-    refs = state.scenario.reference_points
-    if not refs or not state.point:
-        return
-    comparable: dict[str, Any] = dict(state.results)
-    comparable.update(state.details.get("fleet_summary", {}))
-    if "lab_staff_top_pay_usd_per_year" in state.details:
-        comparable["lab_staff_top_pay_usd_per_year"] = state.details["lab_staff_top_pay_usd_per_year"]
-    out = []
-    for ref in refs:
-        row: dict[str, Any] = {k: ref.get(k) for k in ("name", "value", "unit", "source")}
-        try:  # YAML 1.1 reads 5.576e6 (no sign in the exponent) as a string
-            row["value"] = float(ref["value"])
-        except (KeyError, TypeError, ValueError):
-            pass
-        key = ref.get("compare_to")
-        if key:
-            row["compare_to"] = key
-            ours = comparable.get(key)
-            if ours is None:
-                row["ours"] = None
-                row["gap"] = f"not computed: {key} is not produced by this scenario"
-            else:
-                ours_f = float(np.median(np.asarray(ours, dtype=float)))
-                row["ours"] = ours_f
-                value = row["value"]
-                if isinstance(value, float) and value != 0:
-                    row["ours_over_reference"] = ours_f / value
-                    row["gap"] = f"ours {ours_f:.4g} vs {value:.4g} ({ours_f / value - 1:+.0%})"
-                else:
-                    row["gap"] = "reference value is not a non-zero number"
-        if ref.get("note"):
-            row["note"] = ref["note"]
-        out.append(row)
-    state.detail("reference_points", out)
+    return tuple(steps)

@@ -72,7 +72,6 @@ __all__ = [
     "DISTRIBUTIONS",
     "Choice",
     "Distribution",
-    "Drawn",
     "DistributionError",
     "FieldPath",
     "LogNormal",
@@ -80,6 +79,7 @@ __all__ = [
     "Triangular",
     "Uniform",
     "at_quantile",
+    "BYTES_PER_OUTPUT_TRIAL",
     "available_memory_bytes",
     "max_samples",
     "draw",
@@ -633,16 +633,6 @@ def find_distributions(raw: Any) -> dict[FieldPath, Distribution]:
     return {p: found[p] for p in sorted_paths(found)}
 
 
-class Drawn(float):
-    """A value a distribution gave (its median or a percentile), not one the user wrote.
-
-    `substitute` returns these, so that a whole-number scenario input such as a fleet pool's
-    count may be uncertain (`{ci90: [100, 300]}`) while `count: 1.5` is refused.
-    """
-
-    __slots__ = ()
-
-
 def substitute(raw: Any, values: Mapping[FieldPath, Any]) -> Any:
     """A copy of ``raw`` with the leaf at each path of ``values`` replaced by its value.
 
@@ -652,6 +642,8 @@ def substitute(raw: Any, values: Mapping[FieldPath, Any]) -> Any:
     >>> substitute({"a": [1, {"b": {"ci90": [1, 4]}}]}, {("a", 1, "b"): 2.0})
     {'a': [1, {'b': 2.0}]}
     """
+    from ..scenario.base import Drawn
+
     used: set[FieldPath] = set()
 
     def rebuild(node: Any, path: FieldPath) -> Any:
@@ -692,11 +684,11 @@ def at_quantile(dists: Mapping[FieldPath, Distribution], q: float) -> dict[Field
 # --------------------------------------------------------------------------------------------
 
 
-# Memory a sample run keeps per trial: every output's sample (8 bytes) is kept whole for exact
-# percentiles, with the chunk list, the joined array and np.quantile's partition copy alive at
-# once while the summaries run on all cores. Measured (deepseek-lab, 20 outputs): ~133 bytes per
-# trial above a ~140 MB base; 32 outputs x 16 bytes leaves room for larger scenarios.
-BYTES_PER_TRIAL = 32 * 16
+# Memory a sample run keeps per trial and output: every output's sample (8 bytes) is kept whole
+# for exact percentiles, and while the summaries run on all cores the joined array and
+# np.quantile's partition copy are alive too. Measured (deepseek-lab, 20 outputs): ~133 bytes
+# per trial above a ~140 MB base, 6.7 per output; 12 leaves a margin.
+BYTES_PER_OUTPUT_TRIAL = 12
 MEMORY_SHARE = 0.5  # of the memory available when the run starts
 
 
@@ -717,9 +709,11 @@ def available_memory_bytes() -> int:
         return 4 << 30
 
 
-def max_samples() -> int:
-    """The largest Monte Carlo sample count this machine can hold now (see BYTES_PER_TRIAL)."""
-    return max(1000, int(available_memory_bytes() * MEMORY_SHARE // BYTES_PER_TRIAL))
+def max_samples(outputs: int = 32) -> int:
+    """The largest Monte Carlo sample count this machine can hold now for `outputs` results
+    (see BYTES_PER_OUTPUT_TRIAL)."""
+    per_trial = max(1, outputs) * BYTES_PER_OUTPUT_TRIAL
+    return max(1000, int(available_memory_bytes() * MEMORY_SHARE // per_trial))
 
 
 def iter_chunks(n: int, chunk: int = DEFAULT_CHUNK) -> Iterator[tuple[int, int]]:

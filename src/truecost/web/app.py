@@ -320,12 +320,8 @@ def view_payload(scenario: str | dict[str, Any], samples: int | None, seed: int 
     from ..report import html as rhtml
     from ..report.charts import charts, plotly_figure
     from ..report.content import gather
-    from ..scenario import warnings_for
 
     est = estimate(scenario, samples=samples, seed=seed)
-    for w in warnings_for(est.inputs):
-        if w not in est.warnings:
-            est.warnings.append(w)
     data = gather(est)
     shown = [c for c in charts(data) if c.key in ("views", "waterfall", "breakdown", "distributions")]
     figures = {c.key: plotly_figure(c) for c in shown}

@@ -30,12 +30,8 @@ from typing import Any
 
 def _job_estimate(scenario: Any, samples: int | None, seed: int | None) -> dict[str, Any]:
     from ..chain import estimate
-    from ..scenario import warnings_for
 
     est = estimate(scenario, samples=samples, seed=seed)
-    for w in warnings_for(est.inputs):
-        if w not in est.warnings:
-            est.warnings.append(w)
     out: dict[str, Any] = est.to_dict()
     return out
 

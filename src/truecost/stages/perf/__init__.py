@@ -1,8 +1,8 @@
-"""Step-time model: MFU and GPU-hours from the cluster and the parallel layout.
+"""Step-time model: step time and MFU from the model, the cluster and the parallel layout.
 
 >>> from truecost.catalog import get_accelerator, get_model
->>> p = predict_step(get_model("llama-3.1-405b").arch, get_accelerator("h100-sxm"), 16384, 8192, 2048,
-...                  parallelism=Parallelism(tp=8, pp=16, dp=128))
+>>> spec = StepSpec(get_model("llama-3.1-405b").arch, get_accelerator("h100-sxm"), 16384, 8192, 2048)
+>>> p = predict_step(spec, Parallelism(tp=8, pp=16, dp=128))
 >>> 0.2 < p.mfu < 0.6
 True
 """
@@ -10,7 +10,7 @@ True
 from __future__ import annotations
 
 from ...scenario.cluster import RECOMPUTE_MODES, SCHEDULES, Network, Parallelism
-from .layout import InfeasibleLayoutError, StepPrediction, gpu_hours
+from .layout import InfeasibleLayoutError, Layout, StepPrediction
 from .params import (
     GOODPUT_DEFAULT,
     GOODPUT_SOURCE,
@@ -22,8 +22,8 @@ from .params import (
     params_for,
 )
 from .search import search_layouts
+from .spec import StepSpec
 from .step import predict_step
-from .validation import ValidationRow, validation_sets
 
 __all__ = [
     "GOODPUT_DEFAULT",
@@ -32,17 +32,16 @@ __all__ = [
     "SCHEDULES",
     "STACKS",
     "InfeasibleLayoutError",
+    "Layout",
     "Network",
     "Parallelism",
     "PerfParams",
     "SoftwareStack",
     "StepPrediction",
-    "ValidationRow",
+    "StepSpec",
     "goodput_assumption",
     "goodput_default",
-    "gpu_hours",
     "params_for",
     "predict_step",
     "search_layouts",
-    "validation_sets",
 ]

@@ -1,8 +1,7 @@
-"""Parallel layouts, network inputs and the step-time result.
+"""A complete parallel layout and the step-time result.
 
-`Parallelism` and `Network` mirror the scenario keys `cluster.parallelism` and `cluster.network`
-(DESIGN.md). Every field is optional: `None` means "choose by search" (parallelism) or "take the
-catalog / typical-node default" (network).
+The scenario's `Parallelism` (`truecost.scenario.cluster`) is a partial layout: `None` means
+"choose by search". `Layout` is what the search returns and the model evaluates: every entry set.
 """
 
 from __future__ import annotations
@@ -11,12 +10,54 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ...scenario.cluster import Parallelism
-from ...units import SECONDS_PER_HOUR
+from ...scenario.cluster import LAYOUT_KEYS, Parallelism
 
 
 class InfeasibleLayoutError(ValueError):
     """No layout satisfies the constraints; the message says which constraint fails and by how much."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A complete parallel layout (the fields and their meaning are `Parallelism`'s, all set).
+
+    tp, pp, dp, ep, cp : tensor, pipeline, data, expert and context parallel degrees. [1]
+    micro_batch : sequences per micro-batch. [sequence]
+    recompute : none | selective | full.   schedule : 1f1b | interleaved | dualpipe.
+    virtual_stages : model chunks per GPU (interleaved; 1 otherwise). [1]
+    zero : ZeRO stage 0-3.
+
+    >>> Layout.from_parallelism(Parallelism(tp=8, pp=16, dp=128, ep=1, cp=1, micro_batch=1,
+    ...     recompute="none", schedule="1f1b", virtual_stages=1, zero=1)).n_gpus
+    16384
+    """
+
+    tp: int
+    pp: int
+    dp: int
+    ep: int
+    cp: int
+    micro_batch: int
+    recompute: str
+    schedule: str
+    virtual_stages: int
+    zero: int
+
+    @classmethod
+    def from_parallelism(cls, p: Parallelism) -> Layout:
+        """The complete layout `p`; raises ValueError naming the entries `p` leaves open."""
+        missing = p.missing()
+        if missing:
+            raise ValueError(f"parallelism is not complete: {', '.join(missing)} not set")
+        return cls(**p.model_dump())
+
+    @property
+    def n_gpus(self) -> int:
+        """GPUs the layout uses: tp x cp x pp x dp (experts are carved out of dp x cp). [1]"""
+        return self.tp * self.pp * self.dp * self.cp
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k}={getattr(self, k)}" for k in LAYOUT_KEYS)
 
 
 @dataclass(frozen=True)
@@ -38,7 +79,7 @@ class StepPrediction:
     assumptions : name, value, unit, source of every default the prediction used.
     """
 
-    layout: Parallelism  # complete
+    layout: Layout
     n_gpus: int
     step_time_s: float
     mfu: float
@@ -53,36 +94,8 @@ class StepPrediction:
     assumptions: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def gpu_hours(self, tokens: float, global_batch: float, seq_len: float, goodput: float = 1.0) -> float:
-        """GPU-hours to train on `tokens` at this step time (see module `gpu_hours`). [h]"""
-        return gpu_hours(tokens, global_batch, seq_len, self.step_time_s, self.n_gpus, goodput)
-
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["layout"] = self.layout.model_dump()
-        return d
-
-
-def gpu_hours(
-    tokens: float,
-    global_batch: float,
-    seq_len: float,
-    step_time_s: float,
-    n_gpus: float,
-    goodput: float = 1.0,
-) -> float:
-    """GPU time of a run from its step time. [h]
-
-    tokens / (global_batch x seq_len) steps, each `step_time_s` on `n_gpus`, divided by the
-    goodput (productive fraction of wall time; see `goodput_default`).
-
-    >>> gpu_hours(4096 * 1000, 1000, 4096, 3.6, 1000)
-    1.0
-    """
-    if not 0 < goodput <= 1:
-        raise ValueError(f"goodput must be in (0, 1], got {goodput}")
-    steps = tokens / (global_batch * seq_len)
-    return steps * step_time_s * n_gpus / SECONDS_PER_HOUR / goodput
+        return asdict(self)
 
 
 def divisors(n: int) -> list[int]:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from ...catalog.perf_tables import GemmEfficiency, gemm_efficiency
 from ...catalog.schema import Accelerator
 
 PARAM_NAMES = (
@@ -92,35 +93,9 @@ class PerfParams:
 
 
 # ---- cited efficiencies -----------------------------------------------------------------------
-# Maximum achievable matmul FLOPS (best BF16 GEMM over a sweep of shapes), Stas Bekman, "Machine
-# Learning Engineering Open Book", chapter compute/accelerator, MAMF table (mamf-finder.py):
-# A100 SXM 267.9 of 312 TFLOPS, H100 SXM 792.1 of 989 TFLOPS. H800 and H200 share the H100's
-# GH100 compute die and clocks (they differ in NVLink, FP64 and HBM), so they take its value.
-_MAMF_SOURCE = (
-    "maximum achievable BF16 matmul FLOPS / dense peak, S. Bekman, 'Machine Learning Engineering "
-    "Open Book', compute/accelerator MAMF table: {acc} {tflops} of {peak} TFLOPS"
-)
-_A100_MAMF = (267.9 / 312.0, _MAMF_SOURCE.format(acc="A100 SXM", tflops=267.9, peak=312))
-_H100_MAMF = (792.1 / 989.0, _MAMF_SOURCE.format(acc="H100 SXM", tflops=792.1, peak=989))
-GEMM_EFFICIENCY: dict[str, tuple[float, str]] = {
-    "a100-sxm4-80gb": _A100_MAMF,
-    "a100-sxm4-40gb": _A100_MAMF,
-    "h100-sxm": _H100_MAMF,
-    "h800": (_H100_MAMF[0], _H100_MAMF[1] + " (H800: same GH100 compute die as H100 SXM)"),
-    "h200": (_H100_MAMF[0], _H100_MAMF[1] + " (H200: same GH100 compute die as H100 SXM)"),
-}
-# FP8 with fine-grained (1x128 / 128x128 block) scaling as DeepSeek-V3 trains: DeepGEMM reaches
-# "up to 1350+ FP8 TFLOPS" on H800 SXM5 (deepseek-ai/DeepGEMM README, 2025), of the 1,979 dense
-# FP8 peak.
-_DEEPGEMM = (
-    1350.0 / 1979.0,
-    "DeepGEMM (deepseek-ai/DeepGEMM README, 2025): up to 1350 FP8 TFLOPS on H800 of 1979 peak",
-)
-FP8_GEMM_EFFICIENCY: dict[str, tuple[float, str]] = {
-    "h100-sxm": _DEEPGEMM,
-    "h800": _DEEPGEMM,
-    "h200": _DEEPGEMM,
-}
+# The large-GEMM fraction of peak per accelerator and precision (maximum achievable matmul
+# figures: BF16 from S. Bekman's MAMF table, FP8 from DeepGEMM) is the catalog table
+# `truecost/catalog/data/gemm_efficiency.csv` (`truecost.catalog.perf_tables`).
 # NCCL all-reduce bus bandwidth on an 8 x A100 NVSwitch node, about 230-240 GB/s of the 300 GB/s
 # per direction (nccl-tests all_reduce_perf figures NVIDIA publishes for DGX A100).
 COMM_EFFICIENCY = 0.78
@@ -165,14 +140,23 @@ REFERENCE_ACCELERATOR = "a100-sxm4-80gb"
 _REFERENCE_PEAK_FLOP_PER_S = 312e12  # A100 dense BF16 (NVIDIA A100 datasheet)
 
 
+def reference_gemm_efficiency() -> GemmEfficiency:
+    """The reference accelerator's (A100) cited BF16 large-GEMM fraction of peak."""
+    row = gemm_efficiency(REFERENCE_ACCELERATOR, "bf16")
+    if row is None:
+        raise LookupError(f"catalog gemm_efficiency.csv has no bf16 row for {REFERENCE_ACCELERATOR}")
+    return row
+
+
 def calibrated_a100(fitted: Mapping[str, float] | None = None) -> PerfParams:
     """The A100 parameters: cited efficiencies plus the fitted values (default: the table)."""
     fitted = dict(FITTED_A100 if fitted is None else fitted)
     sources = {name: CALIBRATION_SOURCE for name in fitted}
-    sources["gemm_efficiency"] = f"{_A100_MAMF[1]} x {SUSTAINED_MAMF_FRACTION} ({SUSTAINED_MAMF_SOURCE})"
+    mamf = reference_gemm_efficiency()
+    sources["gemm_efficiency"] = f"{mamf.source} x {SUSTAINED_MAMF_FRACTION} ({SUSTAINED_MAMF_SOURCE})"
     sources["comm_efficiency"] = COMM_EFFICIENCY_SOURCE
     return PerfParams(
-        gemm_efficiency=_A100_MAMF[0] * SUSTAINED_MAMF_FRACTION,
+        gemm_efficiency=mamf.fraction * SUSTAINED_MAMF_FRACTION,
         comm_efficiency=COMM_EFFICIENCY,
         sources=sources,
         **fitted,
@@ -206,16 +190,16 @@ def params_for(accelerator: Accelerator, base: PerfParams | None = None) -> Perf
             sources[name] = f"{derived}: kept as fitted ({base.source_of(name)})"
         sources["gemm_saturation_output"] = f"{derived}: A100 value x 16-bit peak ratio {ratio:.2f}"
     f = SUSTAINED_MAMF_FRACTION
-    if accelerator.id in GEMM_EFFICIENCY:
-        mamf, mamf_src = GEMM_EFFICIENCY[accelerator.id]
-        eff, eff_src = mamf * f, f"{mamf_src} x {f} ({SUSTAINED_MAMF_SOURCE})"
+    mamf = gemm_efficiency(accelerator.id, "bf16")
+    if mamf is not None:
+        eff, eff_src = mamf.fraction * f, f"{mamf.source} x {f} ({SUSTAINED_MAMF_SOURCE})"
     else:
         eff, eff_src = base.gemm_efficiency, f"{derived}: A100 fraction of peak kept"
     fp8: float | None = None
     fp8_src = "same fraction of the FP8 peak as of the 16-bit peak"
-    if accelerator.id in FP8_GEMM_EFFICIENCY:
-        mamf8, mamf8_src = FP8_GEMM_EFFICIENCY[accelerator.id]
-        fp8, fp8_src = mamf8 * f, f"{mamf8_src} x {f} ({SUSTAINED_MAMF_SOURCE})"
+    mamf8 = gemm_efficiency(accelerator.id, "fp8")
+    if mamf8 is not None:
+        fp8, fp8_src = mamf8.fraction * f, f"{mamf8.source} x {f} ({SUSTAINED_MAMF_SOURCE})"
     sources["gemm_efficiency"] = eff_src
     sources["fp8_gemm_efficiency"] = fp8_src
     return replace(

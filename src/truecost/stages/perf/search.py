@@ -9,16 +9,24 @@ scores all rows at once.
 from __future__ import annotations
 
 import itertools
+from dataclasses import asdict
 from typing import Literal
 
 import numpy as np
 
-from ...architecture import Architecture
-from ...catalog.schema import Accelerator
-from ...scenario.cluster import RECOMPUTE_MODES, SCHEDULES, Network, Parallelism
-from .layout import InfeasibleLayoutError, StepPrediction, divisors
-from .params import DEFAULT_STACK, PerfParams
-from .step import Array, Problem, evaluate, layout_errors, make_problem, memory_message, prediction_at
+from ...scenario.cluster import RECOMPUTE_MODES, SCHEDULES, Parallelism
+from .layout import InfeasibleLayoutError, Layout, StepPrediction, divisors
+from .spec import StepSpec
+from .step import (
+    Array,
+    Problem,
+    evaluate,
+    layout_at,
+    layout_errors,
+    make_problem,
+    memory_message,
+    prediction_at,
+)
 
 # Search bounds. Tensor parallelism stays inside a node (Narayanan et al. 2021, takeaway 1);
 # context parallelism keeps at least 512 tokens per rank; interleaving up to 8 chunks per GPU.
@@ -117,21 +125,6 @@ def candidate_arrays(problem: Problem, fixed: Parallelism, n_gpus_options: list[
     }
 
 
-def _parallelism(arrays: dict[str, Array], i: int) -> Parallelism:
-    return Parallelism(
-        tp=int(arrays["tp"][i]),
-        pp=int(arrays["pp"][i]),
-        dp=int(arrays["dp"][i]),
-        ep=int(arrays["ep"][i]),
-        cp=int(arrays["cp"][i]),
-        micro_batch=int(arrays["micro_batch"][i]),
-        recompute=RECOMPUTE_MODES[int(arrays["recompute"][i])],  # type: ignore[arg-type]
-        schedule=SCHEDULES[int(arrays["schedule"][i])],  # type: ignore[arg-type]
-        virtual_stages=int(arrays["virtual_stages"][i]),
-        zero=int(arrays["zero"][i]),
-    )
-
-
 def _gpu_count_options(problem: Problem, objective: str) -> list[int]:
     n = problem.n_gpus
     if objective == "time":
@@ -147,13 +140,13 @@ def _gpu_count_options(problem: Problem, objective: str) -> list[int]:
 
 def _explain_no_structure(problem: Problem, fixed: Parallelism) -> str:
     """A message for a search that found no structurally valid layout."""
-    # model_construct: no validation, so an odd pp with dualpipe still yields a message.
-    filled = Parallelism.model_construct(
+    # A Layout is not validated, so an odd pp with dualpipe still yields a message.
+    filled = Layout(
         tp=fixed.tp or 1,
         pp=fixed.pp or 1,
-        cp=fixed.cp or 1,
-        ep=fixed.ep or 1,
         dp=fixed.dp or max(1, problem.n_gpus // ((fixed.tp or 1) * (fixed.pp or 1) * (fixed.cp or 1))),
+        ep=fixed.ep or 1,
+        cp=fixed.cp or 1,
         micro_batch=fixed.micro_batch or 1,
         recompute=fixed.recompute or "none",
         schedule=fixed.schedule or "1f1b",
@@ -194,33 +187,22 @@ def search_problem(
         i = int(np.argmin(result["memory.total"]))
         raise InfeasibleLayoutError(
             f"no layout fits in memory with {_fixed_str(fixed)}: the leanest "
-            f"({_parallelism(arrays, i).model_dump()}) {memory_message(problem, float(result['memory.total'][i]))}"
+            f"({asdict(layout_at(arrays, i))}) {memory_message(problem, float(result['memory.total'][i]))}"
         )
     score = result["step_time_s"] if objective == "time" else result["step_time_s"] * result["n_gpus"]
     # Ties (ZeRO stages whose communication hides completely) go to the lower ZeRO stage (less
     # traffic, fewer moving parts), then to less memory.
     order = np.lexsort((result["memory.total"], arrays["zero"], np.where(ok, score, np.inf)))
     order = order[: min(top, int(ok.sum()))]
-    return [prediction_at(problem, result, _parallelism(arrays, int(i)), int(i)) for i in order]
+    return [prediction_at(problem, result, layout_at(arrays, int(i)), int(i)) for i in order]
 
 
 def search_layouts(
-    arch: Architecture,
-    accelerator: Accelerator,
-    n_gpus: int,
-    seq_len: int,
-    global_batch: int,
-    precision: str = "bf16",
-    network: Network | None = None,
-    gpus_per_node: int | None = None,
-    flop_convention: str = "megatron",
-    mfu_basis: str = "bf16",
+    spec: StepSpec,
     *,
     fixed: Parallelism | None = None,
     objective: Objective = "time",
     top: int = 10,
-    stack: str = DEFAULT_STACK,
-    perf_params: PerfParams | None = None,
     include_oom: bool = False,
 ) -> list[StepPrediction]:
     """Fastest (objective 'time') or cheapest in GPU-hours ('cost') feasible layouts, best first.
@@ -231,18 +213,6 @@ def search_layouts(
 
     Raises InfeasibleLayoutError when nothing is valid or nothing fits in memory.
     """
-    problem = make_problem(
-        arch,
-        accelerator,
-        n_gpus,
-        seq_len,
-        global_batch,
-        precision=precision,
-        network=network,
-        gpus_per_node=gpus_per_node,
-        flop_convention=flop_convention,
-        mfu_basis=mfu_basis,
-        stack=stack,
-        perf_params=perf_params,
+    return search_problem(
+        make_problem(spec), fixed=fixed, objective=objective, top=top, include_oom=include_oom
     )
-    return search_problem(problem, fixed=fixed, objective=objective, top=top, include_oom=include_oom)

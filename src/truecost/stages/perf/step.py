@@ -26,14 +26,15 @@ import numpy as np
 
 from ...architecture import Architecture
 from ...catalog.schema import Accelerator
-from ...scenario.cluster import RECOMPUTE_MODES, SCHEDULES, Network, Parallelism
+from ...scenario.cluster import RECOMPUTE_MODES, SCHEDULES, Parallelism
 from ...units import BYTE_PER_GB, gb_to_byte, gbit_per_s_to_byte_per_s
-from ..flops import FLOP_CONVENTIONS, flops_per_token
+from ..flops import flops_per_token
 from . import comm
 from .compute import PassCost
 from .layers import Hardware, head_forward, layer_forward, mtp_forward
-from .layout import InfeasibleLayoutError, StepPrediction
+from .layout import InfeasibleLayoutError, Layout, StepPrediction
 from .memory import (
+    StageParams,
     activation_byte_per_token,
     in_flight_micro_batches,
     layers_per_stage,
@@ -42,7 +43,6 @@ from .memory import (
     stage_params,
 )
 from .params import (
-    DEFAULT_STACK,
     OPTIMIZER_TRAFFIC_BYTE,
     OVERLAP_COMM_SM_FRACTION,
     PARAM_NAMES,
@@ -54,9 +54,9 @@ from .params import (
     get_stack,
     params_for,
 )
+from .spec import StepSpec
 
 Array = np.ndarray
-PRECISIONS = ("bf16", "fp16", "fp8", "tf32", "fp32")
 BREAKDOWN_KEYS = (
     "compute",
     "tp_comm",
@@ -108,35 +108,12 @@ def _assumption(name: str, value: Any, unit: str, source: str) -> dict[str, Any]
     return {"name": name, "value": value, "unit": unit, "source": source}
 
 
-def make_problem(
-    arch: Architecture,
-    accelerator: Accelerator,
-    n_gpus: int,
-    seq_len: int,
-    global_batch: int,
-    *,
-    precision: str = "bf16",
-    network: Network | None = None,
-    gpus_per_node: int | None = None,
-    flop_convention: str = "megatron",
-    mfu_basis: str = "bf16",
-    stack: str = DEFAULT_STACK,
-    perf_params: PerfParams | None = None,
-) -> Problem:
+def make_problem(spec: StepSpec) -> Problem:
     """Resolve defaults (network, node size, calibration) and record each as an assumption."""
-    for name, value in (("n_gpus", n_gpus), ("seq_len", seq_len), ("global_batch", global_batch)):
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision {precision!r} is unknown; expected one of {', '.join(PRECISIONS)}")
-    if flop_convention not in FLOP_CONVENTIONS:
-        raise ValueError(
-            f"flop_convention {flop_convention!r} is unknown; expected one of {', '.join(FLOP_CONVENTIONS)}"
-        )
-    accelerator.peak(mfu_basis)  # raises, naming the available precisions
-    network = network or Network()
-    sw = get_stack(stack)
-    pp_ = perf_params or params_for(accelerator)
+    arch, accelerator, network, gpus_per_node = spec.arch, spec.accelerator, spec.network, spec.gpus_per_node
+    precision, mfu_basis = spec.precision, spec.mfu_basis
+    sw = get_stack(spec.stack)
+    pp_ = spec.perf_params or params_for(accelerator)
     gpn = int(gpus_per_node or accelerator.gpus_per_node)
     assumptions: list[dict[str, Any]] = []
 
@@ -209,16 +186,16 @@ def make_problem(
     return Problem(
         arch=arch,
         accelerator=accelerator,
-        n_gpus=int(n_gpus),
-        seq_len=int(seq_len),
-        global_batch=int(global_batch),
+        n_gpus=spec.n_gpus,
+        seq_len=spec.seq_len,
+        global_batch=spec.global_batch,
         precision=precision,
         gpus_per_node=gpn,
         intra_byte_per_s=gb_to_byte(intra_gb) / 2.0,
         inter_node_byte_per_s=gbit_per_s_to_byte_per_s(inter_gbit),
         params=pp_,
         stack=sw,
-        flop_convention=flop_convention,
+        flop_convention=spec.flop_convention,
         mfu_basis=mfu_basis,
         hardware=hw,
         assumptions=tuple(assumptions),
@@ -237,31 +214,120 @@ def _bw(problem: Problem, size: Array, stride: Array) -> Array:
     )
 
 
-def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
-    """Step time, breakdown, memory and utilisation of each layout (arrays, one per layout).
+@dataclass(frozen=True)
+class Layouts:
+    """Candidate layouts as arrays (one element per layout) and what follows from them directly.
 
-    layouts : arrays `tp, pp, dp, ep, cp, micro_batch, virtual_stages, zero` and integer codes
-        `recompute` (index into RECOMPUTE_MODES) and `schedule` (index into SCHEDULES). The
-        layouts must be structurally valid (see `layout_errors`).
+    tp, pp, dp, ep, cp : parallel degrees. [1]   mb : sequences per micro-batch. [sequence]
+    v : model chunks per GPU. [1]   recompute, schedule : codes (RECOMPUTE_MODES, SCHEDULES).
+    zero : ZeRO stage.   m : micro-batches per pipeline per step. [1]
+    tokens : tokens per GPU per micro-batch. [token]   vocab_p : padded vocabulary. [1]
+    dualpipe : the DualPipe schedule with a pipeline.   slow : compute slow-down while DualPipe
+    overlaps communication (its kernels occupy SMs). [1]
     """
-    arch, hw, prm, stack = problem.arch, problem.hardware, problem.params, problem.stack
+
+    tp: Array
+    pp: Array
+    dp: Array
+    ep: Array
+    cp: Array
+    mb: Array
+    v: Array
+    recompute: Array
+    schedule: Array
+    zero: Array
+    m: Array
+    tokens: Array
+    vocab_p: Array
+    dualpipe: Array
+    slow: Array
+
+
+def layouts_of(problem: Problem, layouts: dict[str, Array]) -> Layouts:
+    """`evaluate`'s input arrays as `Layouts`, with the quantities every part needs."""
     f64 = {
         k: np.asarray(layouts[k], dtype=float)
         for k in ("tp", "pp", "dp", "ep", "cp", "micro_batch", "virtual_stages")
     }
     tp, pp, dp, ep, cp, mb = f64["tp"], f64["pp"], f64["dp"], f64["ep"], f64["cp"], f64["micro_batch"]
-    v = f64["virtual_stages"]
-    rc = np.asarray(layouts["recompute"], dtype=int)
     sch = np.asarray(layouts["schedule"], dtype=int)
-    zero = np.asarray(layouts["zero"], dtype=int)
+    dualpipe = (sch == SCHEDULES.index("dualpipe")) & (pp > 1)
+    return Layouts(
+        tp=tp,
+        pp=pp,
+        dp=dp,
+        ep=ep,
+        cp=cp,
+        mb=mb,
+        v=f64["virtual_stages"],
+        recompute=np.asarray(layouts["recompute"], dtype=int),
+        schedule=sch,
+        zero=np.asarray(layouts["zero"], dtype=int),
+        m=problem.global_batch / (dp * mb),
+        tokens=mb * float(problem.seq_len) / cp,
+        vocab_p=padded_vocab(problem.arch.vocab, tp, VOCAB_PAD_MULTIPLE),
+        dualpipe=dualpipe,
+        slow=np.where(
+            dualpipe & ((ep > 1) | (tp > 1) | (cp > 1)), 1.0 / (1.0 - OVERLAP_COMM_SM_FRACTION), 1.0
+        ),
+    )
+
+
+# -- per-layer cost ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PartCost:
+    """One part of the model (a layer, or the output head with MTP), one micro-batch, one GPU.
+
+    f : forward pass. [s]   br : backward pass and recomputation. [s]   compute : f + br. [s]
+    tp, ep, cp : exposed tensor-, expert- and context-parallel communication. [s]
+    flop : hardware FLOPs executed (forward, backward, recomputation). [FLOP]
+    """
+
+    f: Array
+    br: Array
+    compute: Array
+    tp: Array
+    ep: Array
+    cp: Array
+    flop: Array
+
+
+def _passes(
+    fwd: PassCost, overhead: float, recompute: Array, slow: Array, core_bwd: float
+) -> tuple[Array, Array, Array, Array]:
+    """Forward, backward and recompute time [s] and hardware FLOPs [FLOP] of one part.
+
+    The host launches kernels while the GPU runs earlier ones: a pass takes the longer of the
+    GPU work and the launch time `overhead` [s] (small layers are host-bound in eager PyTorch).
+    The backward pass is twice the weight-GEMM and elementwise work and `core_bwd` [1] times
+    the attention core (flash attention 2.5, Dao 2023).
+    """
+    f = np.maximum(fwd.total_s, overhead)
+    b = np.maximum(2 * fwd.linear_s + core_bwd * fwd.core_s + 2 * fwd.elementwise_s, 2 * overhead)
+    r = np.where(recompute == 2, f, np.where(recompute == 1, fwd.selective_s, 0.0))
+    flop = 3 * fwd.linear_flop + (1 + core_bwd) * fwd.core_flop
+    flop = flop + np.where(
+        recompute == 2, fwd.linear_flop + fwd.core_flop, np.where(recompute == 1, fwd.selective_flop, 0.0)
+    )
+    return f * slow, b * slow, r * slow, flop
+
+
+def part_costs(problem: Problem, lay: Layouts) -> tuple[dict[str, PartCost], PartCost]:
+    """Cost of one layer of each kind present ('dense', 'moe') and of the output head with the
+    MTP modules, per micro-batch on one GPU (`PartCost`, arrays over layouts). [s], [FLOP]
+
+    A layer costs its forward, backward and recomputed passes and the collectives not hidden
+    behind them: tensor parallel 2 all-reduces per pass (Megatron-LM), half hidden under the
+    weight-gradient GEMMs in the backward when the stack overlaps them; context parallel K, V
+    all-gathers hidden behind the attention core (Llama 3 sec. 3.3.2); the expert all-to-all
+    (DeepSeek-V3 sec. 3.2.2). DualPipe hides communication behind the paired micro-batch's
+    compute (sec. 3.2.1).
+    """
+    arch, hw, prm, stack = problem.arch, problem.hardware, problem.params, problem.stack
+    tp, ep, cp, mb, rc, slow = lay.tp, lay.ep, lay.cp, lay.mb, lay.recompute, lay.slow
     s = float(problem.seq_len)
     h = arch.d_model
-    m = problem.global_batch / (dp * mb)  # micro-batches per pipeline per step
-    tokens = mb * s / cp  # per GPU per micro-batch
-    vocab_p = padded_vocab(arch.vocab, tp, VOCAB_PAD_MULTIPLE)
-    dualpipe = (sch == SCHEDULES.index("dualpipe")) & (pp > 1)
-    # Communication kernels occupy SMs while DualPipe overlaps them with compute.
-    slow = np.where(dualpipe & ((ep > 1) | (tp > 1) | (cp > 1)), 1.0 / (1.0 - OVERLAP_COMM_SM_FRACTION), 1.0)
+    tokens = lay.tokens
     core_bwd = 2.5 if stack.flash_attention else 2.0
 
     # Per-layer costs depend only on (tp, cp, ep, micro_batch): compute them once per distinct
@@ -270,7 +336,7 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
         (tp.astype(np.int64) * 65536 + cp.astype(np.int64)) * 65536 + ep.astype(np.int64)
     ) * 65536 + mb.astype(np.int64)
     _, first, where = np.unique(shape_key, return_index=True, return_inverse=True)
-    shapes = np.stack([tp, cp, ep, mb, vocab_p])[:, first]
+    shapes = np.stack([tp, cp, ep, mb, lay.vocab_p])[:, first]
     where = where.ravel()
 
     def _on_shapes(fn: Any) -> PassCost:
@@ -278,21 +344,7 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
         return PassCost(*(np.asarray(getattr(cost, f.name))[where] for f in fields(cost)))
 
     sp = tp if stack.sequence_parallel else 1.0
-    gpn = problem.gpus_per_node
     act = hw.act_byte
-
-    def passes(fwd: Any, overhead: float, recompute: Array) -> tuple[Array, Array, Array, Array]:
-        """(forward, backward, recompute) seconds and hardware FLOPs of one part."""
-        # The host launches kernels while the GPU runs earlier ones: a pass takes the longer of
-        # the GPU work and the launch time (small layers are host-bound in eager PyTorch).
-        f = np.maximum(fwd.total_s, overhead)
-        b = np.maximum(2 * fwd.linear_s + core_bwd * fwd.core_s + 2 * fwd.elementwise_s, 2 * overhead)
-        r = np.where(recompute == 2, f, np.where(recompute == 1, fwd.selective_s, 0.0))
-        flop = 3 * fwd.linear_flop + (1 + core_bwd) * fwd.core_flop
-        flop = flop + np.where(
-            recompute == 2, fwd.linear_flop + fwd.core_flop, np.where(recompute == 1, fwd.selective_flop, 0.0)
-        )
-        return f * slow, b * slow, r * slow, flop
 
     # Collectives shared by all layers.
     t_tp = comm.all_reduce_time_s(tokens * h * act, tp, _bw(problem, tp, np.ones_like(tp)), prm)
@@ -302,9 +354,8 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
         kv_per_token = 2 * arch.kv_heads * arch.d_head / tp * act
     t_cp = comm.all_gather_time_s(tokens * cp * kv_per_token, cp, _bw(problem, cp, tp), prm)
 
-    layer: dict[str, dict[str, Array]] = {}
-    kinds = [("dense", arch.dense_layers), ("moe", arch.moe_layers)]
-    for kind, count in kinds:
+    layer: dict[str, PartCost] = {}
+    for kind, count in (("dense", arch.dense_layers), ("moe", arch.moe_layers)):
         if count == 0:
             continue
         fwd = _on_shapes(
@@ -312,18 +363,15 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
                 arch, kind, hw=hw, mb=u[3], seq_len=s, tp=u[0], cp=u[1], ep=u[2]
             )
         )
-        f, b, r, flop = passes(fwd, prm.layer_overhead_s, rc)
+        f, b, r, flop = _passes(fwd, prm.layer_overhead_s, rc, slow, core_bwd)
         compute = f + b + r
-        # Tensor parallel: 2 all-reduces (or reduce-scatter + all-gather) per pass (Megatron-LM);
-        # in the backward pass they can run under the weight-gradient GEMMs (half of it).
         tp_fwd = (2 + np.where(rc == 2, 2, 0)) * t_tp
         if stack.overlap_tp_backward:
             tp_bwd = 2 * np.maximum(0.0, t_tp - 0.5 * fwd.linear_s * slow)
         else:
             tp_bwd = 2 * t_tp
         tp_s = tp_fwd + tp_bwd
-        # Context parallel: K, V all-gathered forward, again + reduce-scatter backward; hidden
-        # behind the attention core (ring/all-gather attention, Llama 3 sec. 3.3.2).
+        # Context parallel: K, V all-gathered forward, again + reduce-scatter backward.
         cp_f = np.maximum(0.0, t_cp - fwd.core_s * slow)
         cp_s = cp_f + np.maximum(0.0, 2 * t_cp - core_bwd * fwd.core_s * slow) + np.where(rc == 2, cp_f, 0.0)
         ep_s = np.zeros_like(tp)
@@ -332,7 +380,7 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
             token_elems = tokens / sp * h  # each tensor-parallel rank dispatches its sequence shard
             a2a: dict[str, Any] = dict(
                 dedup=stack.dedup_dispatch,
-                gpus_per_node=gpn,
+                gpus_per_node=problem.gpus_per_node,
                 intra_byte_per_s=problem.intra_byte_per_s,
                 inter_node_byte_per_s=problem.inter_node_byte_per_s,
                 params=prm,
@@ -346,44 +394,74 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
             ep_f = dispatch + combine
             ep_s = ep_f + 2 * combine + np.where(rc == 2, ep_f, 0.0)
         comm_s = tp_s + ep_s + cp_s
-        # DualPipe hides communication behind the paired micro-batch's compute (sec. 3.2.1).
-        exposed = np.where(dualpipe, np.maximum(0.0, comm_s - compute), comm_s)
+        exposed = np.where(lay.dualpipe, np.maximum(0.0, comm_s - compute), comm_s)
         share = np.divide(exposed, comm_s, out=np.zeros_like(comm_s), where=comm_s > 0)
-        layer[kind] = {
-            "f": f,
-            "br": b + r,
-            "compute": compute,
-            "tp": tp_s * share,
-            "ep": ep_s * share,
-            "cp": cp_s * share,
-            "flop": flop,
-        }
+        layer[kind] = PartCost(
+            f=f, br=b + r, compute=compute, tp=tp_s * share, ep=ep_s * share, cp=cp_s * share, flop=flop
+        )
 
+    no_rc = np.zeros_like(rc)
     head = _on_shapes(lambda u: head_forward(arch, hw=hw, mb=u[3], seq_len=s, tp=u[0], cp=u[1], vocab_p=u[4]))
-    hf, hb, _, hflop = passes(head, 0.0, np.zeros_like(rc))
+    hf, hb, _, hflop = _passes(head, 0.0, no_rc, slow, core_bwd)
     mtp = _on_shapes(
         lambda u: mtp_forward(arch, hw=hw, mb=u[3], seq_len=s, tp=u[0], cp=u[1], ep=u[2], vocab_p=u[4])
     )
-    mf, mbw, _, mflop = passes(mtp, prm.layer_overhead_s * arch.mtp_depth, np.zeros_like(rc))
+    mf, mbw, _, mflop = _passes(mtp, prm.layer_overhead_s * arch.mtp_depth, no_rc, slow, core_bwd)
     extra_f, extra_b = hf + mf, hb + mbw
-    extra_flop = hflop + mflop
+    zeros = np.zeros_like(tp)
+    extra = PartCost(
+        f=extra_f, br=extra_b, compute=extra_f + extra_b, tp=zeros, ep=zeros, cp=zeros, flop=hflop + mflop
+    )
+    return layer, extra
 
-    # Most loaded pipeline stage. Uniform split (Megatron-LM 2021): ceil(L / pp) layers (MoE
-    # layers first) plus the output head and MTP on the last stage. Balanced split (Llama 3 sec.
-    # 3.3.2 moves layers off the first and last stages; DeepSeek-V3 balances DualPipe's stages):
-    # 1 / pp of all the work, unless the head and MTP alone take longer.
+
+# -- pipeline and bubble ----------------------------------------------------------------------------
+_STAGE_KEYS = ("compute", "tp", "ep", "cp", "f", "br")
+
+
+@dataclass(frozen=True)
+class PipelineTimes:
+    """The pipeline of one step (arrays over layouts).
+
+    stage : the most loaded stage's parts per micro-batch (compute, tp, ep, cp, f, br). [s]
+    t_max : that stage's time per micro-batch, compute + exposed communication. [s]
+    layers_on_stage : its layers of each kind. [1]
+    flop_per_replica : hardware FLOPs of one micro-batch through the whole model. [FLOP]
+    bubble_s : pipeline fill and drain. [s]   p2p_s : exposed stage-to-stage sends. [s]
+    """
+
+    stage: dict[str, Array]
+    t_max: Array
+    layers_on_stage: dict[str, Array]
+    flop_per_replica: Array
+    bubble_s: Array
+    p2p_s: Array
+
+
+def pipeline_times(
+    problem: Problem, lay: Layouts, layer: dict[str, PartCost], extra: PartCost
+) -> PipelineTimes:
+    """Most loaded pipeline stage, bubble and point-to-point time of each layout. [s]
+
+    Uniform split (Megatron-LM 2021): ceil(L / pp) layers (MoE layers first) plus the output
+    head and MTP on the last stage. Balanced split (Llama 3 sec. 3.3.2 moves layers off the
+    first and last stages; DeepSeek-V3 balances DualPipe's stages): 1 / pp of all the work,
+    unless the head and MTP alone take longer. Bubble: 1F1B sum_i t_i - t_max (Narayanan et al.
+    2021); interleaved the same / v; DualPipe (p/2 - 1)(F + B/2) (DeepSeek-V3 report Table 2).
+    """
+    arch, stack = problem.arch, problem.stack
+    tp, pp, dp, cp, v = lay.tp, lay.pp, lay.dp, lay.cp, lay.v
     single = pp == 1
     counts_all = {"dense": arch.dense_layers, "moe": arch.moe_layers}
-    keys = ("compute", "tp", "ep", "cp", "f", "br")
     zeros = np.zeros_like(tp)
-    parts_all = {key: zeros.copy() for key in keys}
-    flop_model_replica = extra_flop.copy()
+    parts_all = {key: zeros.copy() for key in _STAGE_KEYS}
+    flop_model_replica = extra.flop.copy()
     for kind, c in layer.items():
-        for key in keys:
-            parts_all[key] = parts_all[key] + counts_all[kind] * c[key]
-        flop_model_replica = flop_model_replica + counts_all[kind] * c["flop"]
-    extra = {"compute": extra_f + extra_b, "f": extra_f, "br": extra_b}
-    for key, val in extra.items():
+        for key in _STAGE_KEYS:
+            parts_all[key] = parts_all[key] + counts_all[kind] * getattr(c, key)
+        flop_model_replica = flop_model_replica + counts_all[kind] * c.flop
+    extra_parts = {"compute": extra.compute, "f": extra.f, "br": extra.br}
+    for key, val in extra_parts.items():
         parts_all[key] = parts_all[key] + val
     total_all = parts_all["compute"] + parts_all["tp"] + parts_all["ep"] + parts_all["cp"]
     ls = layers_per_stage(arch, pp)
@@ -393,19 +471,19 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
         "moe": np.where(single, arch.moe_layers, n_moe_stage),
     }
     if stack.balanced_stages:
-        stretch = np.maximum(1.0, (extra_f + extra_b) * pp / total_all)
-        parts_max = {key: parts_all[key] / pp * stretch for key in keys}
+        stretch = np.maximum(1.0, (extra.f + extra.br) * pp / total_all)
+        parts_max = {key: parts_all[key] / pp * stretch for key in _STAGE_KEYS}
     else:
-        parts_max = {key: extra.get(key, zeros).copy() for key in keys}
+        parts_max = {key: extra_parts.get(key, zeros).copy() for key in _STAGE_KEYS}
         for kind, c in layer.items():
-            for key in keys:
-                parts_max[key] = parts_max[key] + counts_max[kind] * c[key]
-    parts_max = {key: np.where(single, parts_all[key], parts_max[key]) for key in keys}
+            for key in _STAGE_KEYS:
+                parts_max[key] = parts_max[key] + counts_max[kind] * getattr(c, key)
+    parts_max = {key: np.where(single, parts_all[key], parts_max[key]) for key in _STAGE_KEYS}
     t_max = parts_max["compute"] + parts_max["tp"] + parts_max["ep"] + parts_max["cp"]
     f_stage, b_stage = parts_max["f"], parts_max["br"]
 
     bubble = np.choose(
-        sch,
+        lay.schedule,
         [
             total_all - t_max,
             (total_all - t_max) / v,
@@ -415,14 +493,40 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
     bubble = np.where(single, 0.0, np.maximum(bubble, 0.0))
 
     # Pipeline point-to-point: activations (split over tp, scatter/gather) to the next stage.
-    t_p2p = comm.p2p_time_s(tokens * h * act / tp, _bw(problem, 2 * np.ones_like(pp), tp * cp * dp), prm)
-    overlapped = dualpipe | stack.overlap_p2p
-    n_p2p = np.where(overlapped, 2 * (pp - 1) * v, 2 * v * (m + pp - 1))
+    act = problem.hardware.act_byte
+    t_p2p = comm.p2p_time_s(
+        lay.tokens * arch.d_model * act / tp,
+        _bw(problem, 2 * np.ones_like(pp), tp * cp * dp),
+        problem.params,
+    )
+    overlapped = lay.dualpipe | stack.overlap_p2p
+    n_p2p = np.where(overlapped, 2 * (pp - 1) * v, 2 * v * (lay.m + pp - 1))
     pp_s = np.where(single, 0.0, n_p2p * t_p2p)
+    return PipelineTimes(
+        stage=parts_max,
+        t_max=t_max,
+        layers_on_stage=counts_max,
+        flop_per_replica=flop_model_replica,
+        bubble_s=bubble,
+        p2p_s=pp_s,
+    )
 
-    # Data parallel: gradients reduced over dp x cp (dense) and dp x cp / ep (experts).
-    copies = np.where(dualpipe, 2.0, 1.0)  # DualPipe keeps two copies of the parameters
-    params_gpu = stage_params(arch, tp, pp, ep, vocab_p, copies)
+
+# -- data-parallel reduction ------------------------------------------------------------------------
+def data_parallel_time_s(
+    problem: Problem, lay: Layouts, params_gpu: StageParams, f_stage: Array, b_stage: Array
+) -> Array:
+    """Exposed data-parallel gradient reduction (and ZeRO weight gathering) per step. [s]
+
+    Gradients are reduced over dp x cp ranks (dense) and dp x cp / ep (experts): an all-reduce,
+    or with ZeRO >= 1 a reduce-scatter and a weight all-gather. With overlap (the stack's, or
+    DualPipe) they hide behind the last backward (`b_stage` [s]) and the first forward
+    (`f_stage` [s]). ZeRO-3 gathers weights for every forward and backward and reduce-scatters
+    every backward, prefetched behind each micro-batch's compute.
+    """
+    prm, stack = problem.params, problem.stack
+    tp, ep, cp, dp, zero, m = lay.tp, lay.ep, lay.cp, lay.dp, lay.zero, lay.m
+    act = problem.hardware.act_byte
     dp_d, dp_e = dp * cp, dp * cp / ep
     bw_d, bw_e = _bw(problem, dp_d, tp), _bw(problem, dp_e, tp * ep)
     g = stack.grad_reduce_byte
@@ -437,44 +541,66 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
     )
     t_reduce = np.where(zero == 0, ar, rs)
     t_gather = np.where(zero == 0, 0.0, ag)
-    overlap = dualpipe | stack.overlap_grad_reduce
+    overlap = lay.dualpipe | stack.overlap_grad_reduce
     dp_end = np.where(
         overlap,
         np.maximum(0.0, t_reduce - b_stage) + np.maximum(0.0, t_gather - f_stage),
         t_reduce + t_gather,
     )
-    # ZeRO-3 gathers weights for every forward and backward and reduce-scatters every backward,
-    # prefetched behind the micro-batch's compute.
     dp_z3 = m * np.maximum(0.0, 2 * ag + rs - (f_stage + b_stage))
     # The last micro-batch's reduce-scatter has nothing left to hide behind but its own backward.
     dp_z3 = np.maximum(dp_z3, np.maximum(0.0, rs - b_stage))
-    dp_s = np.where(zero == 3, dp_z3, dp_end)
+    return np.where(zero == 3, dp_z3, dp_end)
 
-    # Optimizer: a memory-bound Adam pass over the parameters this GPU updates.
+
+# -- optimizer --------------------------------------------------------------------------------------
+def optimizer_time_s(
+    params_gpu: StageParams,
+    zero: Array,
+    dense_shards: Array,
+    expert_shards: Array,
+    *,
+    hbm_byte_per_s: float,
+    memory_efficiency: float,
+) -> Array:
+    """A memory-bound Adam pass over the parameters this GPU updates. [s]
+
+    params_gpu : parameters on the GPU. [1]   zero : ZeRO stage (>= 1 shards the update).
+    dense_shards, expert_shards : data-parallel ranks sharing dense and expert states. [1]
+    hbm_byte_per_s : HBM bandwidth. [byte/s]   memory_efficiency : achieved fraction. [1]
+    Traffic: OPTIMIZER_TRAFFIC_BYTE per parameter.
+
+    >>> import numpy as np
+    >>> p = StageParams(dense=np.array([1e9]), expert=np.array([0.0]))
+    >>> float(optimizer_time_s(p, np.array([0]), np.array([8.0]), np.array([8.0]),
+    ...                        hbm_byte_per_s=3.6e12, memory_efficiency=1.0)[0])
+    0.01
+    """
     upd = np.where(
-        zero >= 1, params_gpu.dense / dp_d + params_gpu.expert / dp_e, params_gpu.dense + params_gpu.expert
+        zero >= 1,
+        params_gpu.dense / dense_shards + params_gpu.expert / expert_shards,
+        params_gpu.dense + params_gpu.expert,
     )
-    opt_s = upd * OPTIMIZER_TRAFFIC_BYTE / (hw.hbm_byte_per_s * prm.memory_efficiency)
+    return np.asarray(upd * OPTIMIZER_TRAFFIC_BYTE / (hbm_byte_per_s * memory_efficiency))
 
-    steady = m * t_max
-    step = steady + bubble + pp_s + dp_s + opt_s + prm.step_overhead_s
-    breakdown = {
-        "compute": m * parts_max["compute"],
-        "tp_comm": m * parts_max["tp"],
-        "ep_comm": m * parts_max["ep"],
-        "cp_comm": m * parts_max["cp"],
-        "pp_comm": pp_s,
-        "dp_comm": dp_s,
-        "bubble": bubble,
-        "optimizer": opt_s,
-        "overhead": np.full_like(step, prm.step_overhead_s),
-    }
 
-    # Memory of the most loaded GPU (first stage's in-flight activations, last stage's logits).
-    states = model_state_byte(params_gpu, zero, dp_d, dp_e)
+# -- memory -----------------------------------------------------------------------------------------
+def memory_per_gpu_byte(
+    problem: Problem, lay: Layouts, params_gpu: StageParams, layers_on_stage: dict[str, Array]
+) -> dict[str, Array]:
+    """Memory of the most loaded GPU: weights, grads, optimizer states (ZeRO-sharded), the
+    first stage's in-flight activations and the last stage's FP32 logits; and the total. [byte]"""
+    arch, stack, hw = problem.arch, problem.stack, problem.hardware
+    tp, rc, zero = lay.tp, lay.recompute, lay.zero
+    states = model_state_byte(params_gpu, zero, lay.dp * lay.cp, lay.dp * lay.cp / lay.ep)
     act_kw: dict[str, Any] = dict(
-        tp=tp, seq_keys=s, stack=stack, act_byte=act, gemm_input_byte=hw.linear_elem_byte
+        tp=tp,
+        seq_keys=float(problem.seq_len),
+        stack=stack,
+        act_byte=hw.act_byte,
+        gemm_input_byte=hw.linear_elem_byte,
     )
+    kinds = (("dense", arch.dense_layers), ("moe", arch.moe_layers))
     per_tok = {
         kind: activation_byte_per_token(arch, kind=kind, recompute=rc, **act_kw)
         for kind, count in kinds
@@ -484,18 +610,63 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
         kind: activation_byte_per_token(arch, kind=kind, recompute=np.zeros_like(rc), **act_kw)
         for kind in per_tok
     }
-    stored = sum(counts_max[kind] * per_tok[kind] for kind in per_tok)
+    stored = sum(layers_on_stage[kind] * per_tok[kind] for kind in per_tok)
     working = np.where(rc == 2, np.maximum.reduce(list(full_tok.values())), 0.0)
-    inflight = in_flight_micro_batches(pp, m, sch, v)
-    logits = tokens * vocab_p / tp * 8.0  # FP32 logits and their gradient
-    activations = tokens * (inflight * stored + working) + logits
+    inflight = in_flight_micro_batches(lay.pp, lay.m, lay.schedule, lay.v)
+    logits = lay.tokens * lay.vocab_p / tp * 8.0  # FP32 logits and their gradient
+    activations = lay.tokens * (inflight * stored + working) + logits
     memory = {**states, "activations": activations}
     memory["total"] = states["weights"] + states["grads"] + states["optimizer"] + activations
+    return memory
+
+
+# -- the step ---------------------------------------------------------------------------------------
+def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
+    """Step time, breakdown, memory and utilisation of each layout (arrays, one per layout).
+
+    layouts : arrays `tp, pp, dp, ep, cp, micro_batch, virtual_stages, zero` and integer codes
+        `recompute` (index into RECOMPUTE_MODES) and `schedule` (index into SCHEDULES). The
+        layouts must be structurally valid (see `layout_errors`).
+
+    step = m t_max + bubble + pipeline sends + data-parallel reduction + optimizer + overhead. [s]
+    """
+    arch, prm = problem.arch, problem.params
+    lay = layouts_of(problem, layouts)
+    layer, extra = part_costs(problem, lay)
+    pipe = pipeline_times(problem, lay, layer, extra)
+    m, stage = lay.m, pipe.stage
+
+    copies = np.where(lay.dualpipe, 2.0, 1.0)  # DualPipe keeps two copies of the parameters
+    params_gpu = stage_params(arch, lay.tp, lay.pp, lay.ep, lay.vocab_p, copies)
+    dp_s = data_parallel_time_s(problem, lay, params_gpu, stage["f"], stage["br"])
+    opt_s = optimizer_time_s(
+        params_gpu,
+        lay.zero,
+        lay.dp * lay.cp,
+        lay.dp * lay.cp / lay.ep,
+        hbm_byte_per_s=problem.hardware.hbm_byte_per_s,
+        memory_efficiency=prm.memory_efficiency,
+    )
+
+    step = m * pipe.t_max + pipe.bubble_s + pipe.p2p_s + dp_s + opt_s + prm.step_overhead_s
+    breakdown = {
+        "compute": m * stage["compute"],
+        "tp_comm": m * stage["tp"],
+        "ep_comm": m * stage["ep"],
+        "cp_comm": m * stage["cp"],
+        "pp_comm": pipe.p2p_s,
+        "dp_comm": dp_s,
+        "bubble": pipe.bubble_s,
+        "optimizer": opt_s,
+        "overhead": np.full_like(step, prm.step_overhead_s),
+    }
+    memory = memory_per_gpu_byte(problem, lay, params_gpu, pipe.layers_on_stage)
     usable = USABLE_HBM_FRACTION * problem.accelerator.memory_byte
 
-    n = tp * pp * dp * cp
+    s = float(problem.seq_len)
+    n = lay.tp * lay.pp * lay.dp * lay.cp
     model_flop = flops_per_token(arch, s, problem.flop_convention) * problem.global_batch * s
-    hw_flop = flop_model_replica * tp * cp * dp * m
+    hw_flop = pipe.flop_per_replica * lay.tp * lay.cp * lay.dp * m
     peak = problem.accelerator.peak(problem.mfu_basis)
     return {
         "step_time_s": step,
@@ -511,55 +682,69 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
 
 
 # ---- single layouts -----------------------------------------------------------------------------
-def layout_errors(problem: Problem, p: Parallelism) -> list[str]:
+def layout_errors(problem: Problem, lay: Layout) -> list[str]:
     """Why a complete layout cannot run (empty when it can). Memory is checked separately."""
     arch = problem.arch
-    assert p.is_complete()
-    tp, pp, dp, ep, cp, mb = p.tp, p.pp, p.dp, p.ep, p.cp, p.micro_batch
-    v = p.virtual_stages
-    assert None not in (tp, pp, dp, ep, cp, mb, v)
+    tp, pp, dp, ep, cp, mb = lay.tp, lay.pp, lay.dp, lay.ep, lay.cp, lay.micro_batch
+    v = lay.virtual_stages
     errors = []
-    n = tp * pp * dp * cp  # type: ignore[operator]
+    n = tp * pp * dp * cp
     if n != problem.n_gpus:
         errors.append(f"tp*pp*dp*cp = {n} != cluster.count {problem.n_gpus}")
-    if problem.global_batch % (dp * mb):  # type: ignore[operator]
+    if problem.global_batch % (dp * mb):
         errors.append(
-            f"training.global_batch {problem.global_batch} is not a multiple of dp*micro_batch = {dp * mb}"  # type: ignore[operator]
+            f"training.global_batch {problem.global_batch} is not a multiple of dp*micro_batch = {dp * mb}"
         )
-    if arch.n_heads % tp:  # type: ignore[operator]
+    if arch.n_heads % tp:
         errors.append(f"parallelism.tp ({tp}) must divide model.n_heads ({arch.n_heads})")
-    if pp * v > arch.layers:  # type: ignore[operator]
-        errors.append(f"pp*virtual_stages = {pp * v} exceeds model.layers ({arch.layers})")  # type: ignore[operator]
-    if problem.seq_len % cp:  # type: ignore[operator]
+    if pp * v > arch.layers:
+        errors.append(f"pp*virtual_stages = {pp * v} exceeds model.layers ({arch.layers})")
+    if problem.seq_len % cp:
         errors.append(f"parallelism.cp ({cp}) must divide training.seq_len ({problem.seq_len})")
     if arch.moe is None and ep != 1:
         errors.append(f"parallelism.ep ({ep}) must be 1 for a dense model")
     if arch.moe is not None:
-        if arch.moe.experts % ep:  # type: ignore[operator]
+        if arch.moe.experts % ep:
             errors.append(f"parallelism.ep ({ep}) must divide model.moe.experts ({arch.moe.experts})")
-        if (dp * cp) % ep:  # type: ignore[operator]
-            errors.append(f"parallelism.ep ({ep}) must divide dp*cp ({dp * cp})")  # type: ignore[operator]
-    m = problem.global_batch // max(1, dp * mb)  # type: ignore[operator]
-    if p.schedule == "interleaved" and pp > 1 and m < pp:  # type: ignore[operator]
+        if (dp * cp) % ep:
+            errors.append(f"parallelism.ep ({ep}) must divide dp*cp ({dp * cp})")
+    m = problem.global_batch // max(1, dp * mb)
+    if lay.schedule == "interleaved" and pp > 1 and m < pp:
         errors.append(f"interleaved schedule needs at least pp ({pp}) micro-batches per step, got {m}")
-    if p.schedule == "dualpipe" and pp > 1 and (m < pp or m % 2):  # type: ignore[operator]
+    if lay.schedule == "dualpipe" and pp > 1 and (m < pp or m % 2):
         errors.append(f"dualpipe needs an even number of micro-batches >= pp ({pp}), got {m}")
-    if p.schedule == "interleaved" and v == 1 and pp > 1:  # type: ignore[operator]
+    if lay.schedule == "interleaved" and v == 1 and pp > 1:
         errors.append("interleaved schedule needs virtual_stages >= 2")
     return errors
 
 
-def layout_arrays(layouts: list[Parallelism]) -> dict[str, Array]:
-    """Complete Parallelism objects -> the arrays `evaluate` takes."""
+def layout_arrays(layouts: list[Layout]) -> dict[str, Array]:
+    """Complete layouts -> the arrays `evaluate` takes."""
     out: dict[str, Array] = {}
     for key in ("tp", "pp", "dp", "ep", "cp", "micro_batch", "virtual_stages", "zero"):
         out[key] = np.array([getattr(p, key) for p in layouts], dtype=float)
-    out["recompute"] = np.array([RECOMPUTE_MODES.index(p.recompute) for p in layouts], dtype=int)  # type: ignore[arg-type]
-    out["schedule"] = np.array([SCHEDULES.index(p.schedule) for p in layouts], dtype=int)  # type: ignore[arg-type]
+    out["recompute"] = np.array([RECOMPUTE_MODES.index(p.recompute) for p in layouts], dtype=int)
+    out["schedule"] = np.array([SCHEDULES.index(p.schedule) for p in layouts], dtype=int)
     return out
 
 
-def prediction_at(problem: Problem, result: dict[str, Array], layout: Parallelism, i: int) -> StepPrediction:
+def layout_at(arrays: dict[str, Array], i: int) -> Layout:
+    """The i-th layout of `evaluate`'s input arrays."""
+    return Layout(
+        tp=int(arrays["tp"][i]),
+        pp=int(arrays["pp"][i]),
+        dp=int(arrays["dp"][i]),
+        ep=int(arrays["ep"][i]),
+        cp=int(arrays["cp"][i]),
+        micro_batch=int(arrays["micro_batch"][i]),
+        recompute=RECOMPUTE_MODES[int(arrays["recompute"][i])],
+        schedule=SCHEDULES[int(arrays["schedule"][i])],
+        virtual_stages=int(arrays["virtual_stages"][i]),
+        zero=int(arrays["zero"][i]),
+    )
+
+
+def prediction_at(problem: Problem, result: dict[str, Array], layout: Layout, i: int) -> StepPrediction:
     """The i-th layout of an `evaluate` result as a StepPrediction."""
     memory = {k: float(result[f"memory.{k}"][i]) for k in MEMORY_KEYS}
     fits = bool(result["fits"][i])
@@ -603,66 +788,42 @@ def memory_message(problem: Problem, total_byte: float) -> str:
 
 
 def predict_step(
-    arch: Architecture,
-    accelerator: Accelerator,
-    n_gpus: int,
-    seq_len: int,
-    global_batch: int,
-    precision: str = "bf16",
-    parallelism: Parallelism | None = None,
-    network: Network | None = None,
-    gpus_per_node: int | None = None,
-    flop_convention: str = "megatron",
-    mfu_basis: str = "bf16",
+    spec: StepSpec,
+    parallelism: Parallelism | Layout | None = None,
     *,
-    stack: str = DEFAULT_STACK,
-    perf_params: PerfParams | None = None,
     allow_oom: bool = False,
 ) -> StepPrediction:
-    """Predict one optimizer step of `arch` on `n_gpus` accelerators.
+    """Predict one optimizer step of `spec` with the given parallel layout.
 
-    arch : the model. accelerator : catalog row (`truecost.catalog.get_accelerator`).
-    n_gpus : GPUs in the job. [1]   seq_len : tokens per sequence. [token]
-    global_batch : sequences per optimizer step. [sequence]
-    precision : GEMM precision (bf16 | fp16 | fp8 | tf32 | fp32).
-    parallelism : the layout; missing entries are chosen by `search_layouts` (fastest).
-    network : interconnect; missing entries from the catalog / a typical node (see assumptions).
-    flop_convention, mfu_basis : how MFU is counted (truecost.stages.flops) and against which peak.
-    stack : software stack (`params.STACKS`): what the framework overlaps and fuses.
-    perf_params : efficiency parameters; default the calibrated ones for the accelerator.
+    spec : the model, cluster, batch and MFU convention (`StepSpec`).
+    parallelism : the layout; a partial `Parallelism`'s missing entries are chosen by
+        `search_layouts` (fastest). None: search everything.
     allow_oom : return a prediction with fits=False instead of raising when memory overflows.
 
     Raises InfeasibleLayoutError naming the failed constraint.
-    """
-    problem = make_problem(
-        arch,
-        accelerator,
-        n_gpus,
-        seq_len,
-        global_batch,
-        precision=precision,
-        network=network,
-        gpus_per_node=gpus_per_node,
-        flop_convention=flop_convention,
-        mfu_basis=mfu_basis,
-        stack=stack,
-        perf_params=perf_params,
-    )
-    parallelism = parallelism or Parallelism()
-    if not parallelism.is_complete():
-        from .search import search_problem
 
-        best = search_problem(problem, fixed=parallelism, objective="time", top=1, include_oom=allow_oom)
-        return best[0]
-    errors = layout_errors(problem, parallelism)
+    >>> from truecost.catalog import get_accelerator, get_model
+    >>> spec = StepSpec(get_model("llama-3.1-405b").arch, get_accelerator("h100-sxm"), 16384, 8192, 2048)
+    >>> p = predict_step(spec, Parallelism(tp=8, pp=16, dp=128))
+    >>> 0.2 < p.mfu < 0.6
+    True
+    """
+    problem = make_problem(spec)
+    if isinstance(parallelism, Layout):
+        layout = parallelism
+    else:
+        parallelism = parallelism or Parallelism()
+        if not parallelism.is_complete():
+            from .search import search_problem
+
+            best = search_problem(problem, fixed=parallelism, objective="time", top=1, include_oom=allow_oom)
+            return best[0]
+        layout = Layout.from_parallelism(parallelism)
+    errors = layout_errors(problem, layout)
     if errors:
         raise InfeasibleLayoutError("; ".join(errors))
-    result = evaluate(problem, layout_arrays([parallelism]))
-    pred = prediction_at(problem, result, parallelism, 0)
+    result = evaluate(problem, layout_arrays([layout]))
+    pred = prediction_at(problem, result, layout, 0)
     if not pred.fits and not allow_oom:
-        raise InfeasibleLayoutError(f"layout {_layout_str(parallelism)} {pred.warnings[0]}")
+        raise InfeasibleLayoutError(f"layout {layout} {pred.warnings[0]}")
     return pred
-
-
-def _layout_str(p: Parallelism) -> str:
-    return ", ".join(f"{k}={v}" for k, v in p.model_dump().items())
