@@ -434,6 +434,12 @@ def create_app(
             if key in cache:
                 cache.move_to_end(key)
                 return cache[key]
+        if isinstance(scenario, dict):
+            # Read and validate here first (bounded work: input limits, physical ranges, the
+            # layout search counted): bad input gets its 422 in milliseconds, never a worker.
+            from ..chain import prepare
+
+            await asyncio.to_thread(prepare, scenario)
         if lane is None:
             lane = (
                 "slow" if (req.samples is not None or kind == "report" or needs_search(scenario)) else "fast"
