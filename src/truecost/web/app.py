@@ -416,9 +416,10 @@ def create_app(
     (no kill at the deadline; for tests that patch the library)."""
     fast_n, slow_n = workers or wk.default_sizes()
     lane_cls: Any = wk.Lane if processes else wk.InlineLane
+    nice: dict[str, dict[str, int]] = {"fast": {"nice": 2}, "slow": {"nice": 10}} if processes else {}
     lanes = {
-        "fast": lane_cls("fast", fast_n, QUEUE_PER_WORKER * fast_n),
-        "slow": lane_cls("slow", slow_n, QUEUE_PER_WORKER * slow_n),
+        "fast": lane_cls("fast", fast_n, QUEUE_PER_WORKER * fast_n, **nice.get("fast", {})),
+        "slow": lane_cls("slow", slow_n, QUEUE_PER_WORKER * slow_n, **nice.get("slow", {})),
     }
     cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
@@ -567,12 +568,16 @@ def create_app(
 
         return Response(template("report.css"), media_type="text/css")
 
+    summaries: list[list[dict[str, str]]] = []
+
     @app.get("/api/presets", summary="List the built-in scenarios")
     def presets() -> list[dict[str, str]]:
         """id, name and description of each preset."""
         from ..scenario import preset_summaries
 
-        return preset_summaries()
+        if not summaries:  # the package's presets do not change while the server runs
+            summaries.append(preset_summaries())
+        return summaries[0]
 
     @app.get("/api/presets/{name}", summary="A preset's scenario (raw, as in its YAML file)")
     def preset(name: str) -> dict[str, Any]:

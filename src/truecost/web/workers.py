@@ -57,9 +57,13 @@ def _warm() -> None:
     from ..report import charts, content, html  # noqa: F401
 
 
-def _worker_main(conn: Connection, memory_bytes: int | None = None) -> None:
+def _worker_main(conn: Connection, memory_bytes: int | None = None, nice: int = 0) -> None:
     # The server handles SIGINT/SIGTERM; a worker only ever stops by being told or killed.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Below the server's priority: however busy the workers, the event loop that answers cached
+    # presets and refuses bad input gets the CPU first.
+    with contextlib.suppress(Exception):
+        os.nice(nice)
     if memory_bytes:  # a job over its share of memory gets MemoryError, not the machine's OOM killer
         with contextlib.suppress(Exception):
             import resource
@@ -67,6 +71,10 @@ def _worker_main(conn: Connection, memory_bytes: int | None = None) -> None:
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     with contextlib.suppress(Exception):
         _warm()
+    try:
+        conn.send(("ready", None))  # only now does the server hand this worker a job
+    except (OSError, EOFError):
+        return
     while True:
         try:
             kind, args = conn.recv()
@@ -122,10 +130,12 @@ class _Worker:
             self.process.join(timeout=1)
 
 
-def _spawn(memory_bytes: int | None = None) -> _Worker:
+def _spawn(memory_bytes: int | None = None, nice: int = 0) -> _Worker:
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_worker_main, args=(child, memory_bytes), daemon=True, name="truecost-worker")
+    proc = ctx.Process(
+        target=_worker_main, args=(child, memory_bytes, nice), daemon=True, name="truecost-worker"
+    )
     proc.start()
     child.close()
     return _Worker(proc, parent)
@@ -134,8 +144,9 @@ def _spawn(memory_bytes: int | None = None) -> _Worker:
 class Lane:
     """`size` worker processes and at most `queue` requests waiting for one."""
 
-    def __init__(self, name: str, size: int, queue: int, memory_bytes: int | None = None):
+    def __init__(self, name: str, size: int, queue: int, memory_bytes: int | None = None, nice: int = 0):
         self.name = name
+        self.nice = nice
         self.memory_bytes = memory_bytes
         self.size = size
         self.queue = queue
@@ -149,13 +160,34 @@ class Lane:
             return
         self._idle = asyncio.Queue()
         for _ in range(self.size):
-            w = _spawn(self.memory_bytes)
-            self._all.add(w)
-            self._idle.put_nowait(w)
+            self._add_when_ready(_spawn(self.memory_bytes, self.nice))
+
+    def _add_when_ready(self, w: _Worker) -> None:
+        """Put a new worker in the idle queue once it says it is ready (truecost imported), so
+        that a request's deadline never pays for a worker's start."""
+        self._all.add(w)
+        loop = asyncio.get_running_loop()
+        fd = w.conn.fileno()
+
+        def ready() -> None:
+            loop.remove_reader(fd)
+            try:
+                status, _ = w.conn.recv()
+            except (EOFError, OSError):
+                status = "dead"
+            if status == "ready" and not self._closed and self._idle is not None:
+                self._idle.put_nowait(w)
+            else:
+                w.kill()
+                self._all.discard(w)
+
+        loop.add_reader(fd, ready)
 
     def close(self) -> None:
         self._closed = True
         for w in list(self._all):
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(w.conn.fileno())
             w.kill()
         self._all.clear()
 
@@ -164,9 +196,7 @@ class Lane:
         self._all.discard(w)
         if self._closed or self._idle is None:
             return
-        fresh = _spawn(self.memory_bytes)
-        self._all.add(fresh)
-        self._idle.put_nowait(fresh)
+        self._add_when_ready(_spawn(self.memory_bytes, self.nice))
 
     async def run(
         self,
