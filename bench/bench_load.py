@@ -57,9 +57,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(port: int, warm: str = "deepseek-lab") -> subprocess.Popen[bytes]:
+def start_server(port: int, warm: str = "deepseek-lab", deadline_s: float = 20.0) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "truecost.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "truecost.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--deadline",
+            str(deadline_s),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -127,11 +127,9 @@ CASES: list[tuple[str, str, str]] = [
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
-        # Let the worker processes start (they import truecost) before timing anything.
-        warm = {"training": {"flops": 1e24}, "cluster": {"accelerator": "h800", "count": 8, "mfu": 0.3}}
-        assert c.post("/api/estimate", json={"scenario": warm}).status_code == 200
-        assert c.post("/api/estimate", json={"scenario": warm, "samples": 10}).status_code == 200
+    # Jobs in threads: every case here is refused by the server itself before any job starts
+    # (the worker processes are exercised in test_web_limits.py, on a live server).
+    with TestClient(create_app(processes=False), raise_server_exceptions=False) as c:
         yield c
 
 

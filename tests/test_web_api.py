@@ -19,7 +19,8 @@ CDN = re.compile(r"<(?:script|link)[^>]+(?:src|href)=[\"']?(?:https?:)?//", re.I
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
+    # Jobs in threads (the worker processes are tested on a live server in test_web_limits.py).
+    with TestClient(create_app(processes=False), raise_server_exceptions=False) as c:
         yield c
 
 
@@ -121,7 +122,7 @@ def test_samples_over_the_cap_is_refused(client: TestClient, samples: float) -> 
 
 
 def test_samples_cap_is_configurable() -> None:
-    with TestClient(create_app(samples_cap=100)) as c:
+    with TestClient(create_app(samples_cap=100, processes=False)) as c:
         assert c.post("/api/estimate", json={"scenario": "deepseek-v3", "samples": 101}).status_code == 422
         assert (
             c.post("/api/estimate", json={"scenario": "deepseek-v3", "samples": 100, "seed": 0}).status_code

@@ -319,11 +319,20 @@ def report(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind; loopback by default.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    deadline: Annotated[
+        float,
+        typer.Option(
+            help="Seconds an estimate, report or view may take, queueing included; the work is "
+            "stopped (its worker process killed) when it passes.",
+            min=0.5,
+            max=3600,
+        ),
+    ] = 20.0,
 ) -> None:
     """Start the local web calculator (FastAPI; OpenAPI docs at /docs)."""
     from .web import serve as run_server
 
-    run_server(host=host, port=port)
+    run_server(host=host, port=port, deadline_s=deadline)
 
 
 def main() -> None:

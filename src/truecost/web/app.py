@@ -408,12 +408,14 @@ def create_app(
     deadline_s: float = DEADLINE_S,
     workers: tuple[int, int] | None = None,
     processes: bool = True,
+    warm: bool = False,
 ) -> FastAPI:
     """The web calculator. `samples_cap` bounds Monte Carlo trials per request; bodies over
     `body_cap_bytes` are refused with 413; each estimate, report or view must finish within
     `deadline_s` (queueing included). `workers` = (fast, slow) worker processes (default: one
     fast, the other cores slow, at most four); `processes=False` runs jobs in threads instead
-    (no kill at the deadline; for tests that patch the library)."""
+    (no kill at the deadline; for tests that patch the library). `warm` computes every preset's
+    point estimate at start (`truecost serve` does), so that presets answer from the cache."""
     fast_n, slow_n = workers or wk.default_sizes()
     lane_cls: Any = wk.Lane if processes else wk.InlineLane
     nice: dict[str, dict[str, int]] = {"fast": {"nice": 2}, "slow": {"nice": 10}} if processes else {}
@@ -486,11 +488,12 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         for lane in lanes.values():
             lane.start()
-        warm = asyncio.create_task(warm_presets())
+        warming = asyncio.create_task(warm_presets()) if warm else None
         try:
             yield
         finally:
-            warm.cancel()
+            if warming is not None:
+                warming.cancel()
             for lane in lanes.values():
                 lane.close()
 
