@@ -14,7 +14,7 @@ from truecost.web import create_app  # noqa: E402
 # Jobs in threads: schemathesis drives the ASGI app without its lifespan, one event loop per call.
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(processes=False, deadline_s=10))
 
-EXAMPLES_PER_OPERATION = 10
+EXAMPLES_PER_OPERATION = 6
 
 
 @schema.parametrize()
