@@ -111,8 +111,8 @@ def scan_yaml(text: str, loader: type[yaml.SafeLoader], where: str = "scenario")
                 if ev.anchor is not None:
                     anchors[ev.anchor] = 1
             elif isinstance(ev, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-                if len(stack) >= MAX_DEPTH:
-                    raise _err(f"nested more than {MAX_DEPTH} levels deep", path, where, ev.start_mark)
+                if len(stack) >= MAX_DEPTH:  # the field where the nesting starts, not 32 levels of it
+                    raise _err(f"nested more than {MAX_DEPTH} levels deep", path[:2], where, ev.start_mark)
                 kind = "map" if isinstance(ev, yaml.MappingStartEvent) else "seq"
                 stack.append(_Frame(kind, path, ev.anchor))
                 total += 1
@@ -183,7 +183,7 @@ def check_tree(obj: Any, where: str = "scenario") -> None:
         if budget < 0:
             raise ScenarioError(f"the scenario has more than {MAX_NODES:,} values", field=where)
         if len(path) > MAX_DEPTH:
-            raise ScenarioError(f"nested more than {MAX_DEPTH} levels deep", field=path_str(path[:MAX_DEPTH]))
+            raise ScenarioError(f"nested more than {MAX_DEPTH} levels deep", field=path_str(path[:2]))
         if isinstance(x, Mapping):
             for k, v in x.items():
                 if not isinstance(k, str):
