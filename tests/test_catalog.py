@@ -34,7 +34,7 @@ from truecost.catalog.loaders import ID_PATTERN
 KINDS = ("hardware", "models", "runs")
 EXPECTED_ACCELERATORS = [
     "v100", "a100-sxm4-40gb", "a100-sxm4-80gb", "h100-sxm", "h100-pcie", "h800", "h20", "h200", "b200",
-    "gb200", "mi250x", "mi300x", "mi325x", "tpu-v4", "tpu-v5e", "tpu-v5p", "gaudi2", "gaudi3",
+    "gb200", "mi250x", "mi300x", "mi325x", "tpu-v3", "tpu-v4", "tpu-v5e", "tpu-v5p", "gaudi2", "gaudi3",
 ]  # fmt: skip
 REQUIRED_MODELS = [
     "deepseek-v3", "deepseek-v2", "llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "llama-2-7b",
@@ -108,7 +108,7 @@ def test_numbers_are_positive(kind):
 
 
 def test_accelerator_ids_exactly_the_reference_rows():
-    """All 18 rows of shared/reference/hardware.csv, in the same order."""
+    """All 18 rows of shared/reference/hardware.csv, in the same order, plus TPU v3 (server_lifetimes.md sec. 3)."""
     assert [row["id"] for row in catalog_rows("hardware")] == EXPECTED_ACCELERATORS
     assert list(accelerators()) == EXPECTED_ACCELERATORS
 
@@ -200,8 +200,8 @@ def test_run_references_resolve():
 
 
 def test_bad_run_reference_fails():
-    text = _csv_with(_data_text("runs.csv"), "gopher-280b", "accelerator_id", "tpu-v3")
-    with pytest.raises(CatalogError, match=r"gopher-280b.*accelerator_id.*'tpu-v3'"):
+    text = _csv_with(_data_text("runs.csv"), "gopher-280b", "accelerator_id", "tpu-v2")
+    with pytest.raises(CatalogError, match=r"gopher-280b.*accelerator_id.*'tpu-v2'"):
         parse_runs(text, accelerator_ids=accelerators(), model_ids=models())
 
 
@@ -268,7 +268,10 @@ def test_unknown_id_lists_valid_ids(getter, noun, valid):
 
 
 def test_unknown_catalog_kind_lists_kinds():
-    with pytest.raises(UnknownIdError, match="valid kinds: hardware, models, runs"):
+    with pytest.raises(
+        UnknownIdError,
+        match="valid kinds: embodied, grid, hardware, hardware-prices, models, prices, runs, stacks",
+    ):
         catalog_rows("gpus")
 
 
@@ -386,6 +389,6 @@ def test_ownership_factor_rows_are_sourced_and_resolve() -> None:
         for name in ("server_to_chip_power", "power_utilisation", "chip_server_overhead"):
             assert factor(acc_id, name) is not None, (acc_id, name)
     assert factor("h100-sxm", "server_to_chip_power").value == pytest.approx(10.2 / 8 / 0.7, rel=0.01)  # type: ignore[union-attr]
-    assert factor("tpu-v4", "server_to_chip_power").value == 1.47  # type: ignore[union-attr]
+    assert factor("tpu-v5e", "server_to_chip_power").value == 1.47  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="unknown factor"):
         factor("h100-sxm", "nonsense")

@@ -48,15 +48,21 @@ def test_one_pool_by_hand() -> None:
     maintenance 0.03 x CapEx                   =  1,506,859.11 /yr
     operations  0.01 x CapEx                   =    502,286.37 /yr
     OpEx                                       =  5,687,867.78 USD/yr
-    TCO, 4 y    CapEx + 4 x OpEx               = 72,980,108.15 USD
+    capital     0.08 x mean book value over 4 of 5 years: CapEx x (4 - 16/10) / 4 = 0.6 CapEx
+                = 0.08 x 30,137,182.22         =  2,410,974.58 /yr
+    TCO, 4 y    CapEx + 4 x (OpEx + capital)   = 82,624,006.46 USD (cash, capital 0: 72,980,108.15)
     depreciation (5-y straight line, 4 of 5 years booked) / 4 = CapEx / 5 = 10,045,727.41 USD/yr
     """
     r = truecost.estimate(_scn(_pool()))
     res = r.results
     assert_allclose(res["fleet_capex_usd"], 50_228_637.04, rtol=1e-9)
     assert_allclose(res["fleet_opex_usd_per_year"], 5_687_867.78, rtol=1e-9)
-    assert_allclose(res["fleet_tco_usd"], 72_980_108.15, rtol=1e-9)
+    assert_allclose(res["fleet_tco_usd"], 82_624_006.46, rtol=1e-9)
+    assert_allclose(r.details["fleet_summary"]["capital_cost_usd_per_year"], 2_410_974.58, rtol=1e-9)
+    assert_allclose(r.details["fleet_summary"]["cash_tco_usd_per_year"], 72_980_108.15 / 4, rtol=1e-9)
     assert_allclose(res["fleet_depreciation_usd_per_year"], 10_045_727.41, rtol=1e-9)
+    cash = truecost.estimate(_scn(_pool(), ownership={"cost_of_capital": 0}))
+    assert_allclose(cash.results["fleet_tco_usd"], 72_980_108.15, rtol=1e-9)
     cap = r.details["fleet_capex_breakdown_usd"]
     assert_allclose([cap["servers"], cap["networking"], cap["storage"], cap["facility_fit_out"]],
                     [39_720_000, 9_317_037.04, 1_191_600, 0], rtol=1e-9)  # fmt: skip
@@ -102,9 +108,9 @@ def test_pool_overrides_apply_to_that_pool_only() -> None:
 
 
 def test_horizon_from_lab_or_ownership() -> None:
-    r = truecost.estimate(_scn(_pool(), ownership={"horizon_years": 6}))
+    r = truecost.estimate(_scn(_pool(), ownership={"horizon_years": 6, "cost_of_capital": 0}))
     assert_allclose(r.results["fleet_tco_usd"], 50_228_637.04 + 6 * 5_687_867.78, rtol=1e-9)
-    r = truecost.estimate(_scn(_pool(), lab={"horizon_years": 2}))
+    r = truecost.estimate(_scn(_pool(), ownership={"cost_of_capital": 0}, lab={"horizon_years": 2}))
     assert_allclose(r.results["fleet_tco_usd"], 50_228_637.04 + 2 * 5_687_867.78, rtol=1e-9)
 
 

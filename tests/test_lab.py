@@ -46,6 +46,8 @@ def _scn(**lab_over: Any) -> dict[str, Any]:
 OWNED_RATE = 2.024040688  # $/GPU-h of the H800 pool at $30,000, defaults
 FLEET_CAPEX = 50_228_637.04
 FLEET_OPEX = 5_687_867.78
+FLEET_CAPITAL = 2_410_974.58  # 0.08 x mean book value over 4 of 5 years (tests/test_fleet.py)
+LAB_TOTAL = 0.8 * (FLEET_CAPEX + 4 * (FLEET_OPEX + FLEET_CAPITAL)) + 4 * 2.65e6 + 1e6  # 77,699,205.17
 
 
 def test_four_views_by_hand() -> None:
@@ -58,8 +60,9 @@ def test_four_views_by_hand() -> None:
     data                                                    =  1,000,000
     development   sum of the four above                     =  6,373,081.38
     lab share     (0.4 + 0.2 + 0.2) / 1.0                   =  0.8
-    lab total     0.8 x (50,228,637.04 + 4 x 5,687,867.78) + 4 x 2.65M + 1M = 69,984,086.52
-    ratio         69,984,086.52 / 2,000,000                 = 34.99204326
+    lab total     0.8 x (50,228,637.04 + 4 x (5,687,867.78 + 2,410,974.58 cost of capital))
+                  + 4 x 2.65M + 1M                          = 77,699,205.17
+    ratio         77,699,205.17 / 2,000,000                 = 38.84960259
     """
     r = truecost.estimate(_scn())
     res = r.results
@@ -67,11 +70,11 @@ def test_four_views_by_hand() -> None:
     assert_allclose(res["final_run_owned_cost_usd"], OWNED_RATE * 1e6, rtol=1e-9)
     assert_allclose(res["lab_staff_usd_per_year"], 2.65e6)
     assert_allclose(res["development_cost_usd"], 6_373_081.38, rtol=1e-9)
-    assert_allclose(
-        res["lab_total_cost_usd"], 0.8 * (FLEET_CAPEX + 4 * FLEET_OPEX) + 4 * 2.65e6 + 1e6, rtol=1e-9
-    )
-    assert_allclose(res["lab_total_cost_usd"], 69_984_086.52, rtol=1e-9)
-    assert_allclose(res["true_to_headline_ratio"], 34.99204326, rtol=1e-8)
+    assert_allclose(res["lab_total_cost_usd"], LAB_TOTAL, rtol=1e-9)
+    assert_allclose(res["lab_total_cost_usd"], 77_699_205.17, rtol=1e-9)
+    assert_allclose(res["true_to_headline_ratio"], 38.84960259, rtol=1e-8)
+    cash = truecost.estimate(_scn() | {"ownership": {"cost_of_capital": 0}})
+    assert_allclose(cash.results["lab_total_cost_usd"], 69_984_086.52, rtol=1e-9)
     assert_allclose(res["true_to_headline_ratio"], res["lab_total_cost_usd"] / res["headline_cost_usd"])
     for k in ("development_cost_usd", "lab_total_cost_usd", "headline_cost_usd", "final_run_owned_cost_usd"):
         assert r.units[k] == "USD"
@@ -125,11 +128,17 @@ def test_lab_without_fleet_warns_and_still_gives_development() -> None:
 def test_fleet_by_use_and_cross_check() -> None:
     r = truecost.estimate(_scn())
     by_use = r.details["fleet_cost_by_use_usd"]
-    total = FLEET_CAPEX + 4 * FLEET_OPEX
+    total = FLEET_CAPEX + 4 * (FLEET_OPEX + FLEET_CAPITAL)
     assert_allclose([by_use[k] for k in ("training", "inference", "research", "other")],
                     [0.4 * total, 0.2 * total, 0.2 * total, 0.2 * total], rtol=1e-9)  # fmt: skip
     cc = r.details["compute_cross_check"]
     assert_allclose(cc["final_run_and_experiments_usd"], 2 * OWNED_RATE * 1e6, rtol=1e-9)
+    # the two development-compute views, named, with why they differ
+    assert len(cc["views"]) == 2 and "why_they_differ" in cc
+    assert_allclose(
+        cc["fleet_share_over_multiplier"],
+        cc["training_and_research_share_of_fleet_usd"] / cc["final_run_and_experiments_usd"],
+    )
 
 
 def test_reference_points_compared() -> None:
@@ -148,7 +157,7 @@ def test_reference_points_compared() -> None:
     ]
     refs = truecost.estimate(s).details["reference_points"]
     assert refs[0]["value"] == 70.0e6 and refs[0]["note"] == "n"
-    assert_allclose(refs[0]["ours_over_reference"], 69_984_086.52 / 70e6, rtol=1e-9)
+    assert_allclose(refs[0]["ours_over_reference"], LAB_TOTAL / 70e6, rtol=1e-9)
     assert "not computed" in refs[1]["gap"]
     assert "ours" not in refs[2]
 

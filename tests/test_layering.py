@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "fmt": 0,
     "defaults": 0,
+    "dates": 0,
     "architecture": 0,
     "catalog": 1,
     "scenario": 2,
@@ -111,7 +112,7 @@ def test_catalog_and_scenario_import_no_stage() -> None:
 
 def test_no_stage_reads_a_later_stage() -> None:
     """Stages import only stages before them in the chain (and the shared `base`)."""
-    order = ["base", "model", "flops", "perf", "run", "pricing", "fleet", "lab", "views"]
+    order = ["base", "model", "flops", "perf", "energy", "run", "pricing", "fleet", "lab", "views", "carbon"]
     for path in (SRC / "stages").rglob("*.py"):
         mine = _module_name(path).split(".")
         if len(mine) < 3:

@@ -241,7 +241,7 @@ def test_infeasible_layouts_are_named():
                 zero=1,
             ),
         )
-    with pytest.raises(InfeasibleLayoutError, match=r"needs \d+ GB per GPU > 72 GB usable of 80 GB HBM"):
+    with pytest.raises(InfeasibleLayoutError, match=r"needs \d+ GB per GPU > 77 GB usable of 80 GiB HBM"):
         predict_step(
             StepSpec(arch, acc, 64, 2048, 64),
             Parallelism(

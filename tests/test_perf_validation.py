@@ -45,39 +45,42 @@ def test_vtrain_split_is_seeded_and_stratified():
         assert abs(rows.is_fit[sel].sum() - sel.sum() / 2) <= 0.5
 
 
-def test_vtrain_single_node_mape_under_10pct():
+def test_vtrain_single_node_mape_under_9pct():
     """Bang et al., MICRO 2024 (vTrain): 1,440 measured A100 iteration times. vTrain's own
-    simulator reports 8.4% single-node. Bar: under 10% on the held-out half and on the fit half."""
+    simulator reports 8.4% single-node. Achieved 8.2% held out, 8.3% fit half; bar 9% (issue 9
+    item 7: bars at the achieved figure plus a small margin)."""
     rows = _sets()["vtrain-single-node"]
-    assert mape(rows, in_fit=False) < 10.0
-    assert mape(rows, in_fit=True) < 10.0
+    assert mape(rows, in_fit=False) < 9.0
+    assert mape(rows, in_fit=True) < 9.0
 
 
-def test_megatron_table1_mape_under_10pct():
+def test_megatron_table1_mape_under_2_5pct():
     """Narayanan et al. 2021 (SC'21) Table 1: 1.7B-1T GPT on 32-3072 A100s, achieved TFLOP/s
-    per GPU with the eq. 3 count, as step times. Never used in the fit."""
+    per GPU with the eq. 3 count, as step times. Achieved 2.1% (1.8% on the held-out rows);
+    bar 2.5%."""
     rows = _sets()["megatron-table1"]
     assert len(rows) == 10
-    assert mape(rows) < 10.0
+    assert mape(rows) < 2.5
+    assert mape(rows, in_fit=False) < 2.3
 
 
-def test_deepseek_v3_gpu_hours_within_25pct():
+def test_deepseek_v3_gpu_hours_within_5pct():
     """DeepSeek-V3 report Table 1: 2,664K H800 GPU-hours of pre-training (14.8T tokens);
     ISCA'25 Table 4: 19.926 s per step. Predicted from the layout alone, no MFU given."""
     rows = {r.label: r for r in _sets()["published-gpu-hours"]}
     r = next(v for k, v in rows.items() if k.startswith("DeepSeek-V3"))
     assert r.measured == 2.664e6
-    assert r.abs_pct_error < 25.0
+    assert r.abs_pct_error < 5.0  # achieved 3.5%
     step = next(v for v in _sets()["published-throughput"] if v.label.startswith("DeepSeek-V3"))
-    assert step.measured == 19.926 and step.abs_pct_error < 25.0
+    assert step.measured == 19.926 and step.abs_pct_error < 5.0  # achieved 3.6%
 
 
-def test_llama31_405b_gpu_hours_within_25pct():
+def test_llama31_405b_gpu_hours_within_9pct():
     """Llama 3.1 model card: 30.84M H100 GPU-hours for 405B (15.6T tokens); Llama 3 paper
     Table 4: 400 TFLOP/s per GPU at 16,384 GPUs (tp 8, pp 16, dp 128), goodput 0.9."""
     r = next(v for v in _sets()["published-gpu-hours"] if v.label.startswith("Llama 3.1 405B"))
     assert r.measured == 30.84e6
-    assert r.abs_pct_error < 25.0
+    assert r.abs_pct_error < 9.0  # achieved 7.5%
 
 
 def test_calibrated_table_is_consistent():

@@ -75,20 +75,30 @@ def test_final_run_owned_is_rate_times_gpu_hours() -> None:
     assert r.results["headline_cost_usd"] == 5.576e6
 
 
-def test_both_depreciation_views_named_by_hand() -> None:
-    """Epoch value decay, new hardware: 42,679.167 x 0.14 x ln10 / 8766 = 1.569488 $/h depreciation,
+def test_every_ownership_method_named_by_hand() -> None:
+    """value-decay, new hardware: 42,679.167 x 0.14 x ln10 / 8766 = 1.569488 $/h depreciation,
     capital on the full value 0.08 x 42,679.167 / 8766 = 0.389497; with the other terms as above
-    (0.146061 + 0.048687 + 0.321003 + 0.098655) the total is 2.573391 $/GPU-h."""
+    (0.146061 + 0.048687 + 0.321003 + 0.098655) the total is 2.573391 $/GPU-h.
+
+    epoch (Epoch AI's method, no start date: age 0): the earliest DGX H100 price $33,750 (server
+    included, no overhead) x 0.14 ln10 / 8766 = 1.241159; interconnect x 0.19/0.81 = 0.291137;
+    power 0.098655; total 1.630951 $/GPU-h."""
     r = truecost.estimate(LLAMA)
     views = r.details["owned_usd_per_gpu_hour_by_depreciation"]
-    assert set(views) == {"straight-line", "epoch-decay"}
+    assert set(views) == {"straight-line", "value-decay", "epoch"}
     assert_allclose(views["straight-line"], 1.782899, rtol=1e-6)
-    assert_allclose(views["epoch-decay"], 2.573391, rtol=1e-6)
+    assert_allclose(views["value-decay"], 2.573391, rtol=1e-6)
+    k = 0.14 * math.log(10)
+    servers = 33_750 * k / 8766
+    assert_allclose(views["epoch"], servers / 0.81 + 0.7 * 1.82 * 0.75 * 1.25 * 0.0826, rtol=1e-9)
+    # the v1 key still works: `depreciation: epoch-decay` is `method: value-decay`
     r2 = truecost.estimate(_with(LLAMA, ownership={"depreciation": "epoch-decay"}))
     assert_allclose(r2.results["owned_usd_per_gpu_hour"], 2.573391, rtol=1e-6)
     names = {a["name"]: a for a in r2.assumptions}
-    assert names["depreciation"]["value"] == "epoch-decay"
+    assert names["ownership_method"]["value"] == "value-decay"
     assert "0.14" in names["decay_oom_per_year"]["source"] or names["decay_oom_per_year"]["value"] == 0.14
+    r3 = truecost.estimate(_with(LLAMA, ownership={"method": "value-decay"}))
+    assert r3.results["owned_usd_per_gpu_hour"] == r2.results["owned_usd_per_gpu_hour"]
 
 
 def test_idle_half_the_time_doubles_fixed_costs() -> None:

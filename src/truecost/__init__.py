@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["estimate", "Estimate", "__version__"]
+__all__ = ["estimate", "sweep", "Estimate", "__version__"]
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .result import Estimate
 
 
@@ -24,6 +26,20 @@ def estimate(
     from .chain import estimate as _estimate
 
     return _estimate(source, samples=samples, seed=seed, progress=progress)
+
+
+def sweep(
+    scenario: Any,
+    grid: Any,
+    samples: int | None = None,
+    seed: int | None = None,
+    scheduler: Any = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """Run a scenario at every point of a grid, locally or on Dask. See `truecost.analysis.sweep.sweep`."""
+    from .analysis.sweep import sweep as _sweep
+
+    return _sweep(scenario, grid, samples=samples, seed=seed, scheduler=scheduler, **options)
 
 
 def __getattr__(name: str) -> Any:

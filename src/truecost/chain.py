@@ -12,16 +12,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .dates import decimal_year
 from .errors import ScenarioError
 from .result import Estimate, StageResults, ordered
 from .scenario import Scenario, load_raw, plausibility_warnings, validate
-from .stages import fleet, flops, lab, model, run, views
+from .stages import carbon, fleet, flops, lab, model, money, run, views
 from .stages.base import Assumption
 from .stages.perf import stage as perf
 from .stages.pricing import owned, rental
@@ -29,12 +30,14 @@ from .uncertainty import (
     BYTES_PER_OUTPUT_TRIAL,
     DEFAULT_CHUNK,
     Distribution,
+    LogNormal,
     available_memory_bytes,
     draw,
     find_distributions,
     input_streams,
     iter_chunks,
     max_samples,
+    parse_distribution,
     path_str,
     substitute,
     summarize_extended,
@@ -42,7 +45,7 @@ from .uncertainty import (
 
 Path_ = tuple[str | int, ...]
 
-# Inputs that fix the architecture or the parallel layout: the chain treats them as known.
+# Inputs that fix the architecture, the parallel layout or the grid year: the chain treats them as known.
 _NO_DISTRIBUTIONS: tuple[Path_, ...] = (
     ("model",),
     ("training", "seq_len"),
@@ -50,6 +53,7 @@ _NO_DISTRIBUTIONS: tuple[Path_, ...] = (
     ("cluster", "parallelism"),
     ("cluster", "network"),
     ("cluster", "gpus_per_node"),
+    ("carbon", "year"),
 )
 CHUNK = DEFAULT_CHUNK  # trials per vectorised pass: bounds working memory
 DRAWS_KEPT = 20_000  # thinned samples kept on the result for charts
@@ -62,6 +66,14 @@ class Prepared:
     raw: dict[str, Any]
     scenario: Scenario
     dists: dict[Path_, Distribution]
+    # Uncertainty the chain adds by default (the grid intensity of a region within the table's
+    # spread); sampled like `dists` but absent from the point run, which takes the table value.
+    default_dists: dict[Path_, Distribution] = field(default_factory=dict)
+
+    @property
+    def sampled(self) -> dict[Path_, Distribution]:
+        """Every uncertain input: the scenario's distributions and the default ones."""
+        return {**self.dists, **self.default_dists}
 
 
 def prepare(source: str | Path | Mapping[str, Any]) -> Prepared:
@@ -75,8 +87,8 @@ def prepare(source: str | Path | Mapping[str, Any]) -> Prepared:
         for banned in _NO_DISTRIBUTIONS:
             if p[: len(banned)] == banned:
                 raise ScenarioError(
-                    "a distribution is not supported here: this input fixes the architecture or the "
-                    "parallel layout, which the chain treats as known; give a number",
+                    "a distribution is not supported here: this input fixes the architecture, the "
+                    "parallel layout or the grid year, which the chain treats as known; give a number",
                     field=path_str(p),
                 )
     scn = validate(substitute(raw, {p: d.median for p, d in dists.items()}))
@@ -88,7 +100,12 @@ def prepare(source: str | Path | Mapping[str, Any]) -> Prepared:
                 raise ScenarioError(
                     f"at the {round(q * 100)}th percentile of its distribution: {exc}"
                 ) from None
-    return Prepared(raw=raw, scenario=scn, dists=dists)
+    defaults = {
+        p: parse_distribution(spec, p)
+        for p, spec in carbon.default_uncertainty(scn.carbon, carbon.start_year(scn.training)).items()
+        if p not in dists
+    }
+    return Prepared(raw=raw, scenario=scn, dists=dists, default_dists=defaults)
 
 
 def _leaf(raw: Any, path: Path_) -> Any:
@@ -115,6 +132,18 @@ def inject_all(scn: Scenario, values: Mapping[Path_, Any]) -> Scenario:
     return scn
 
 
+REALIZED_EFFICIENCY: Path_ = ("cluster", "realized_efficiency")
+
+
+def predicted_dists(stages: StageResults) -> dict[Path_, Distribution]:
+    """Uncertain inputs a stage's prediction adds: a predicted MFU carries its calibrated realized
+    efficiency (lognormal, 90% interval from the leave-one-out residuals) into the trials."""
+    interval = stages.perf.efficiency_interval
+    if interval is None:
+        return {}
+    return {REALIZED_EFFICIENCY: LogNormal(*interval)}
+
+
 def run_stages(
     scn: Scenario, *, point: bool = True, known_perf: perf.PerfResult | None = None
 ) -> StageResults:
@@ -128,19 +157,59 @@ def run_stages(
     rent = rental.stage(scn.pricing, cl, scn.training, r, point=point)
     # The run's hardware: the first fleet pool with its accelerator prices the owned run.
     idx, pool = owned.run_pool(scn.fleet, cl.accelerator) if cl is not None else (None, None)
-    own = owned.stage(scn.ownership, scn.power, cl, r, pool=pool, pool_index=idx, point=point)
+    start = decimal_year(scn.training.start_date) if scn.training.start_date else None
+    own = owned.stage(
+        scn.ownership, scn.power, cl, r, pool=pool, pool_index=idx, start_year=start, point=point
+    )
     fl = fleet.stage(
         scn.fleet,
         scn.ownership,
         scn.power,
         run_accelerator=cl.accelerator if cl is not None else None,
         lab_horizon_years=scn.lab.horizon_years if scn.lab is not None else None,
+        start_year=start,
         point=point,
     )
     lb = lab.stage(scn.lab, scn.ownership, rent, own, fl, point=point)
-    upstream = StageResults(model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb)
+    method = scn.ownership.resolved_method or owned.DEFAULT_DEPRECIATION
+    mon = money.stage(scn.money, scn.training, method, r.wall_clock_days, point=point)
+    rent = money.in_constant_dollars(rent, mon.factor)
+    own = money.in_constant_dollars(own, mon.factor)
+    fl = money.in_constant_dollars(fl, mon.factor)
+    lb = money.in_constant_dollars(lb, mon.factor)
+    c = carbon.stage(
+        scn.carbon,
+        energy_kwh=r.energy_kwh,
+        gpu_hours=r.gpu_hours,
+        accelerator=cl.accelerator if cl is not None else None,
+        gpus_per_node=cl.gpus_per_node if cl is not None else None,
+        start_year=carbon.start_year(scn.training),
+        life_years=scn.ownership.life_years,
+        utilisation=scn.ownership.fleet_utilisation,
+        fleet=carbon.fleet_uses(
+            scn.fleet, scn.ownership, scn.power, cl.accelerator if cl is not None else None
+        )
+        if scn.carbon.given
+        else (),
+        point=point,
+    )
+    upstream = StageResults(
+        model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, carbon=c, money=mon
+    )
     v = views.stage(upstream.quantities(), fl, lb, scn.reference_points, point=point)
-    return StageResults(model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, views=v)
+    return StageResults(
+        model=m,
+        flops=f,
+        perf=p,
+        run=r,
+        rental=rent,
+        owned=own,
+        fleet=fl,
+        lab=lb,
+        views=v,
+        carbon=c,
+        money=mon,
+    )
 
 
 def merged_notes(stages: StageResults, scn: Scenario) -> tuple[list[Assumption], list[str]]:
@@ -203,6 +272,13 @@ def estimate(
             replace(a, source=f"{a.source}; uncertain: {d.describe()}{why}") if a.field == name else a
             for a in assumptions
         ]
+    for p, d in prep.default_dists.items():
+        assumptions = [
+            replace(a, source=f"{a.source}; uncertain by default: {d.describe()} (the table's spread)")
+            if a.field == path_str(p)
+            else a
+            for a in assumptions
+        ]
     point = {k: float(np.asarray(v)) for k, v in quantities.items()}
     common: dict[str, Any] = dict(
         scenario=prep.scenario.name,
@@ -228,12 +304,13 @@ def estimate(
             field="samples",
         )
     # One random stream per input (keyed by seed and path): results do not depend on the chunk size.
-    streams = input_streams(prep.dists, seed)
+    sampled = {**prep.sampled, **predicted_dists(stages)}
+    streams = input_streams(sampled, seed)
     chunks: dict[str, list[Any]] = {k: [] for k in quantities}  # arrays, or floats where constant
     bounds = list(iter_chunks(int(samples), CHUNK))
     for lo, hi in bounds:
         n = hi - lo
-        scn = inject_all(prep.scenario, draw(prep.dists, n, streams))
+        scn = inject_all(prep.scenario, draw(sampled, n, streams))
         got = run_stages(scn, point=False, known_perf=stages.perf).quantities()
         for k in chunks:
             v = np.asarray(got[k], dtype=float)

@@ -160,6 +160,116 @@ def estimate(
 
 @app.command()
 @_user_errors
+def sweep(
+    scenario: ScenarioArg,
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="File to write: .csv or .parquet, one row per point.")
+    ],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="PATH=V1,V2,... : a scenario field (cluster.count, fleet[0].unit_price_usd) and its "
+            "values, read as YAML scalars. Repeat it: the sweep runs the product of all --set values.",
+        ),
+    ] = None,
+    lhs: Annotated[
+        int | None,
+        typer.Option(
+            "--lhs",
+            min=1,
+            help="Instead of a grid, N points of a Latin hypercube over the ranges given as extra "
+            "arguments PATH=LOW:HIGH (integer ends give integers).",
+        ),
+    ] = None,
+    ranges: Annotated[
+        list[str] | None,
+        typer.Argument(help="With --lhs: PATH=LOW:HIGH ranges, for example cluster.mfu=0.3:0.5."),
+    ] = None,
+    samples: SamplesOpt = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            help="Random seed. Point i is seeded from (seed, i), so results do not depend on how the "
+            "sweep is split across workers; it also seeds --lhs.",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask distributed scheduler address (tcp://host:8786); default: this machine "
+            "(worker processes for large sweeps).",
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Continue an interrupted sweep from OUTPUT.parts/, skipping finished partitions."
+        ),
+    ] = False,
+) -> None:
+    """Run a scenario over a grid of inputs (on Dask) and write one row per point."""
+    from .analysis.sweep import latin_hypercube, parse_range, parse_set
+    from .analysis.sweep import sweep as run_sweep
+
+    grid: Any
+    if lhs is not None:
+        if set_:
+            raise TruecostError("--lhs takes PATH=LOW:HIGH ranges, not --set", field="lhs")
+        grid = latin_hypercube(dict(parse_range(r) for r in ranges or []), lhs, seed=seed)
+    else:
+        if ranges:
+            raise TruecostError(f"unexpected argument {ranges[0]!r}; ranges go with --lhs N", field="lhs")
+        grid = dict(parse_set(s) for s in set_ or [])
+        if not grid:
+            raise TruecostError(
+                "give at least one --set PATH=V1,V2,... (or --lhs N PATH=LOW:HIGH)", field="set"
+            )
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(
+        TextColumn("sweep"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task("sweep", total=None)
+
+    def progress(done: int, total: int) -> None:  # first called once the inputs are validated
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, completed=done, total=total)
+
+    try:
+        df = run_sweep(
+            scenario,
+            grid,
+            samples=samples,
+            seed=seed,
+            scheduler=scheduler,
+            output=output,
+            resume=resume,
+            progress=progress,
+        )
+    finally:
+        bar.stop()
+    failed = int((df["error"] != "").sum()) if "error" in df else 0
+    warned = int((df["warnings"] != "").sum())
+    typer.echo(
+        f"wrote {output}: {len(df):,} points x {len(df.columns)} columns"
+        + (f"; {warned:,} with warnings" if warned else "")
+        + (f"; {failed:,} failed (see the error column)" if failed else "")
+    )
+
+
+@app.command()
+@_user_errors
 def presets(json_out: JsonOpt = False) -> None:
     """List the built-in scenarios."""
     from .scenario import preset_summaries
@@ -176,10 +286,15 @@ def presets(json_out: JsonOpt = False) -> None:
 @app.command()
 @_user_errors
 def catalog(
-    kind: Annotated[str, typer.Argument(help="hardware | models | runs")],
+    kind: Annotated[
+        str,
+        typer.Argument(help="hardware | models | runs | stacks | grid | embodied | prices | hardware-prices"),
+    ],
     json_out: JsonOpt = False,
 ) -> None:
-    """Print a shipped catalog (accelerators, model architectures, published training runs)."""
+    """Print a shipped catalog (accelerators, model architectures, published training runs, software
+    stacks, grid carbon intensity by region and year, embodied carbon of hardware, dated rental prices
+    by basis, dated purchase prices)."""
     from .catalog import catalog_rows
 
     rows = catalog_rows(kind)
@@ -209,6 +324,19 @@ def catalog(
             "reported_flops",
             "reported_cost_usd",
         ],
+        "stacks": ["id", "first_date", "accelerators", "recompute", "schedules", "max_zero", "source"],
+        "grid": ["region", "year", "g_co2e_per_kwh", "dataset", "verification"],
+        "embodied": ["id", "kg_co2e", "unit", "boundary", "default_for"],
+        "prices": [
+            "accelerator_id",
+            "date",
+            "usd_per_gpu_hour",
+            "basis",
+            "provider",
+            "region",
+            "verification",
+        ],
+        "hardware-prices": ["accelerator_id", "date", "usd_per_accelerator", "kind", "item", "verification"],
     }[kind]
     shown = [c for c in columns if not rows or c in rows[0]]
     print_renderable(rows_table(_display(rows), shown, f"Catalog: {kind}"))
@@ -217,7 +345,8 @@ def catalog(
 @app.command()
 @_user_errors
 def validate(json_out: JsonOpt = False) -> None:
-    """Compare predictions with published figures: FLOPs of catalog runs, measured step times, GPU-hours."""
+    """Compare predictions with published figures: FLOPs of catalog runs, measured step times, GPU-hours,
+    training emissions recomputed from each publication's inputs."""
     from .analysis.validate import validate_all
 
     report = validate_all()
@@ -228,6 +357,11 @@ def validate(json_out: JsonOpt = False) -> None:
 
     for name, block in report["sets"].items():
         print_renderable(validation_table(name, _display(block)))
+        if "coverage_90" in block:
+            print(
+                f"{name}: leave-one-out median GPU-hour error {block['median_abs_error_pct']:.1f}%, "
+                f"90% interval coverage {block['coverage_90']:.0%} of {block['n']} runs"
+            )
 
 
 @app.command()
@@ -307,8 +441,23 @@ def report(
     ] = "html",
     samples: SamplesOpt = None,
     seed: SeedOpt = None,
+    x: Annotated[
+        str | None,
+        typer.Option("--x", help="Sweep file only: the varied input on the x axis (default the first)."),
+    ] = None,
+    y: Annotated[
+        str | None,
+        typer.Option("--y", help="Sweep file only: the result to chart (default final_run_cost_usd)."),
+    ] = None,
 ) -> None:
-    """Write a self-contained report: the answer, the four cost views, charts, derivation and sources."""
+    """Write a self-contained report: the answer, the four cost views, charts, derivation and sources.
+    Given a sweep file (.csv or .parquet from `truecost sweep`), chart a result against a varied
+    input with its 90% band on a log scale (.html, .png or .md)."""
+    from .report.sweep import is_sweep_file, write_sweep_report
+
+    if is_sweep_file(scenario):
+        typer.echo(f"wrote {write_sweep_report(scenario, output, x=x, y=y)}")
+        return
     from .report import write_report
 
     path = write_report(scenario, output, fmt=fmt, samples=samples, seed=seed)

@@ -21,8 +21,8 @@ class Cited:
     accessed: str = "2026-09-28"
 
 
-# Per-accelerator power factors (server-to-chip power, average utilisation) are catalog rows:
-# truecost.catalog.factors, data/ownership_factors.csv.
+# Per-accelerator factors (server-to-chip power, average power, server overheads, lives) are catalog
+# rows: truecost.catalog.factors, data/ownership_factors.csv.
 
 PUE = Cited(
     1.25,

@@ -187,6 +187,11 @@ def validation_table(name: str, block: dict[str, Any]) -> Table:
     title = f"{name}: mean absolute error {block['mape_pct']:.1f}% over {block['n']} rows"
     if block.get("held_out_mape_pct") is not None:
         title += f" (held-out rows {block['held_out_mape_pct']:.1f}%)"
+    if block.get("median_ratio") is not None:
+        title += (
+            f"; median ratio predicted/measured {block['median_ratio']:.3f} "
+            f"(range {block['min_ratio']:.3f}-{block['max_ratio']:.3f})"
+        )
     rows = block["rows"]
     if len(rows) > 40:
         rows = sorted(rows, key=lambda r: -abs(r["error_pct"]))[:15]

@@ -9,10 +9,12 @@ from typing import Any
 import numpy as np
 
 from .stages.base import StageResult
+from .stages.carbon import CarbonResult
 from .stages.fleet import FleetResult
 from .stages.flops import FlopsResult
 from .stages.lab import LabResult
 from .stages.model import ModelResult
+from .stages.money import MoneyResult
 from .stages.perf.stage import PerfResult
 from .stages.pricing import OwnedResult, RentalResult
 from .stages.run import RunResult
@@ -30,6 +32,11 @@ RESULT_ORDER = (
     "gpu_hours",
     "wall_clock_days",
     "energy_kwh",
+    "grid_g_co2e_per_kwh",
+    "carbon_t_co2e",
+    "carbon_market_t_co2e",
+    "embodied_kg_per_accelerator",
+    "embodied_carbon_t_co2e",
     "final_run_cost_usd",
     "owned_usd_per_gpu_hour",
     "final_run_owned_cost_usd",
@@ -37,11 +44,17 @@ RESULT_ORDER = (
     "fleet_opex_usd_per_year",
     "fleet_depreciation_usd_per_year",
     "fleet_tco_usd",
+    "fleet_energy_kwh_per_year",
+    "fleet_carbon_t_co2e_per_year",
+    "fleet_carbon_market_t_co2e_per_year",
+    "fleet_embodied_carbon_t_co2e_per_year",
     "lab_staff_usd_per_year",
     "development_cost_usd",
     "lab_total_cost_usd",
     "headline_cost_usd",
     "true_to_headline_ratio",
+    "serving_carbon_g_co2e_per_m_tokens",
+    "serving_embodied_g_co2e_per_m_tokens",
 )
 
 
@@ -71,6 +84,8 @@ class StageResults:
     fleet: FleetResult = field(default_factory=FleetResult)
     lab: LabResult = field(default_factory=LabResult)
     views: ViewsResult = field(default_factory=ViewsResult)
+    carbon: CarbonResult = field(default_factory=CarbonResult)
+    money: MoneyResult = field(default_factory=MoneyResult)
 
     def __iter__(self) -> Iterator[StageResult]:
         return iter(
@@ -84,6 +99,8 @@ class StageResults:
                 self.fleet,
                 self.lab,
                 self.views,
+                self.carbon,
+                self.money,
             )
         )
 
@@ -157,6 +174,26 @@ class StageResults:
             d["compute_cross_check"] = lab.compute_cross_check.to_dict()
         if self.views.reference_points:
             d["reference_points"] = [r.to_dict() for r in self.views.reference_points]
+        c = self.carbon
+        if c.intensity_basis:
+            d["carbon"] = {"intensity_basis": c.intensity_basis}
+            if c.grid is not None:
+                g = c.grid
+                d["carbon"]["grid"] = {
+                    "region": g.region,
+                    "year": g.year,
+                    "dataset": g.dataset,
+                    "g_co2e_per_kwh": g.g_co2e_per_kwh,
+                    "spread_g_co2e_per_kwh": [g.low, g.high],
+                }
+        if self.money.dollar_year is not None:
+            mo = self.money
+            d["dollars"] = {
+                "dollar_year": mo.dollar_year,
+                "index": mo.index,
+                "from_year": mo.from_year,
+                "factor": mo.factor,
+            }
         return d
 
 

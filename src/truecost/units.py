@@ -24,6 +24,10 @@ BYTE_PER_TB = TERA
 BIT_PER_BYTE = 8.0
 W_PER_KW = KILO
 W_PER_MW = MEGA
+KWH_PER_MWH = KILO
+G_PER_KG = KILO
+KG_PER_T = KILO  # metric tonnes
+G_PER_T = MEGA
 
 # A multiply-add is two floating-point operations.
 FLOP_PER_MAC = 2.0

@@ -194,8 +194,16 @@ def published_steps() -> tuple[PublishedStep, ...]:
 
 
 def _predict(step: PublishedStep, params: PerfParams | None) -> StepPrediction:
+    """The published layout, its unpublished entries filled as a scenario fills them: the fastest
+    conventional choice of the stack's era (`stages.perf.realized.practitioner_prediction`)."""
+    from ..catalog.stacks import stack
+    from ..stages.perf.realized import practitioner_prediction
+    from ..stages.perf.step import make_problem
+
     spec = step.spec if params is None else StepSpec(**{**vars(step.spec), "perf_params": params})
-    return predict_step(spec, step.fixed)
+    if step.fixed.is_complete():
+        return predict_step(spec, step.fixed)
+    return practitioner_prediction(make_problem(spec), step.fixed, stack(spec.stack))[0]
 
 
 def _layout_note(p: StepPrediction) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..chain import Path_, inject_all, prepare, run_stages
+from ..chain import Path_, inject_all, predicted_dists, prepare, run_stages
 from ..errors import ScenarioError
 
 # The output explained by default: the deepest cost the scenario reaches.
@@ -32,12 +32,10 @@ def sensitivity(
     from .indices import sensitivity as run_sensitivity
 
     prep = prepare(source)
-    if not prep.dists:
-        raise ScenarioError(
-            "no uncertain inputs: write some numeric inputs as distributions, e.g. {ci90: [low, high]}",
-            field="scenario",
-        )
     base = run_stages(prep.scenario)
+    predicted = predicted_dists(base)  # a predicted MFU's realized efficiency is uncertain too
+    if not prep.sampled and not predicted:
+        raise _no_uncertain_inputs()
     base_results = base.quantities()
     if output is None:
         output = next((k for k in PREFERRED_OUTPUTS if k in base_results), None)
@@ -54,7 +52,13 @@ def sensitivity(
         got = run_stages(inject_all(prep.scenario, values), point=False, known_perf=base.perf).quantities()
         return np.broadcast_to(np.asarray(got[output], dtype=float), (m,))
 
-    res = run_sensitivity(f, prep.dists, output=output, n=n, seed=seed)
+    # The grid intensity's default spread moves emissions only: it joins the inputs for them.
+    from ..stages.carbon import CarbonResult
+
+    dists = {**(prep.sampled if output in CarbonResult.quantity_fields() else prep.dists), **predicted}
+    if not dists:
+        raise _no_uncertain_inputs()
+    res = run_sensitivity(f, dists, output=output, n=n, seed=seed)
     out = res.to_dict()
     pools = prep.scenario.fleet or ()
     for row in out["inputs"]:  # name the pool beside its index: fleet[3].count (H20)
@@ -65,3 +69,10 @@ def sensitivity(
     out["scenario"] = prep.scenario.name
     out["unit"] = base.units().get(output, "")
     return out
+
+
+def _no_uncertain_inputs() -> ScenarioError:
+    return ScenarioError(
+        "no uncertain inputs: write some numeric inputs as distributions, e.g. {ci90: [low, high]}",
+        field="scenario",
+    )

@@ -51,11 +51,123 @@ def flops_rows() -> list[dict[str, Any]]:
     return rows
 
 
+def realized_rows() -> dict[str, Any]:
+    """Leave-one-out on the published runs: each run's GPU-hours predicted by the realized layer
+    fitted on the other runs, with its 90% interval; summary: median error and coverage."""
+    from .calibrate_realized import loo, summary
+
+    rows = loo()
+    out = [
+        {
+            "label": r.case.label,
+            "measured": r.case.reported_gpu_hours,
+            "predicted": r.predicted_gpu_hours,
+            "unit": "GPU-h",
+            "error_pct": round(r.error_pct, 2),
+            "p5": r.p5_gpu_hours,
+            "p95": r.p95_gpu_hours,
+            "covered": r.covered,
+            "held_out": True,
+            "note": f"LOO 90% [{r.p5_gpu_hours:.3g}, {r.p95_gpu_hours:.3g}] {'covers' if r.covered else 'MISSES'}; "
+            f"{'throughput' if r.case.throughput_basis else 'wall-clock'} hours, goodput {r.case.goodput:.3f}; "
+            f"{r.case.layout}",
+        }
+        for r in rows
+    ]
+    s = summary(rows)
+    return {
+        "rows": out,
+        "n": len(out),
+        "mape_pct": s["mean_abs_error_pct"],
+        "held_out_mape_pct": s["mean_abs_error_pct"],
+        "median_abs_error_pct": s["median_abs_error_pct"],
+        "max_abs_error_pct": s["max_abs_error_pct"],
+        "coverage_90": s["coverage_90"],
+    }
+
+
+EPOCH_FILE = "epoch_amortised_costs.csv"
+
+
+def _basis(accelerator_id: str) -> str:
+    from ..catalog import get_accelerator
+
+    peaks = get_accelerator(accelerator_id).peak_flop_per_s
+    return "bf16" if "bf16" in peaks else "fp16"
+
+
+def epoch_scenario(row: dict[str, str], dollar_year: int = 2023) -> dict[str, Any]:
+    """The scenario that costs one of Epoch AI's runs with `ownership.method: epoch`: Epoch's
+    accelerator, chip count, chip-hours, training start and PUE rule; costs in `dollar_year`
+    dollars of Epoch's deflator, counted from the publication date. Nothing is fitted."""
+    return {
+        "name": f"{row['model']} (Epoch AI inputs)",
+        "training": {"start_date": row["training_start"]},
+        "cluster": {
+            "accelerator": row["accelerator_id"],
+            "count": int(row["chips"]),
+            "gpu_hours": float(row["chip_hours"]),
+            "mfu_basis": _basis(row["accelerator_id"]),
+        },
+        "power": {"pue": float(row["pue"])},
+        "ownership": {"method": "epoch"},
+        "money": {"dollar_year": dollar_year, "costs_date": row["publication_date"]},
+    }
+
+
+def epoch_rows() -> list[dict[str, Any]]:
+    """truecost's `ownership.method: epoch` against Epoch AI's published amortised hardware + energy
+    costs (2023 USD; economics.md sec. 3, database snapshot 2025-08-07)."""
+    import csv
+    import io
+    from importlib import resources
+
+    from ..chain import estimate
+
+    text = resources.files("truecost.catalog").joinpath("data", "validation", EPOCH_FILE).read_text()
+    rows = []
+    for r in csv.DictReader(io.StringIO(text)):
+        est = estimate(epoch_scenario(r))
+        ours = float(est.results["final_run_owned_cost_usd"])
+        theirs = float(r["epoch_cost_usd_2023"])
+        rows.append(
+            {
+                "label": r["model"],
+                "measured": theirs,
+                "predicted": ours,
+                "ratio": ours / theirs,
+                "error_pct": round((ours - theirs) / theirs * 100, 2),
+                "note": f"{r['chips']} x {r['epoch_hardware']} ({r['accelerator_id']}), {float(r['chip_hours']):.4g} "
+                f"chip-h, start {r['training_start']}, PUE {r['pue']}"
+                + (f"; {r['notes']}" if r["notes"] else ""),
+            }
+        )
+    return rows
+
+
+def epoch_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median ratio (ours / Epoch's), its range and the count within +-10%."""
+    ratios = np.array([r["ratio"] for r in rows])
+    return {
+        "median_ratio": float(np.median(ratios)),
+        "min_ratio": float(ratios.min()),
+        "max_ratio": float(ratios.max()),
+        "within_10pct": int(np.sum(np.abs(ratios - 1) <= 0.10)),
+    }
+
+
 def validate_all() -> dict[str, Any]:
     """Every validation set: rows of measured vs predicted and the mean absolute % error."""
     sets: dict[str, Any] = {}
     rows = flops_rows()
     sets["training-flops"] = {"rows": rows, "n": len(rows), "mape_pct": _mape([r["error_pct"] for r in rows])}
+    erows = epoch_rows()
+    sets["epoch-amortised-cost"] = {
+        "rows": erows,
+        "n": len(erows),
+        "mape_pct": _mape([r["error_pct"] for r in erows]),
+        **epoch_summary(erows),
+    }
     from .perf_validation import validation_sets
 
     for name, vrows in validation_sets().items():
@@ -68,4 +180,15 @@ def validate_all() -> dict[str, Any]:
             "mape_pct": _mape(errs),
             "held_out_mape_pct": _mape(held) if held else None,
         }
+    sets["published-runs-loo"] = realized_rows()
+    from .emissions import emissions_rows
+
+    erows = emissions_rows()
+    sets["training-emissions"] = {
+        "rows": erows,
+        "n": len(erows),
+        "mape_pct": _mape([r["error_pct"] for r in erows]),
+        "note": "each publication's own accelerator-hours, power per device, PUE and grid intensity "
+        "(truecost's grid table where the publication states none); nothing fitted",
+    }
     return {"sets": sets}

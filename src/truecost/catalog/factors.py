@@ -1,14 +1,19 @@
 """Per-accelerator ownership factors (`data/ownership_factors.csv`): server-to-chip power, average
-power utilisation, server overhead over a chip price, and catalog prices that already include the
-server. Each row has its value, unit, source and access date; adding an accelerator is adding rows.
+power utilisation, server overhead over a chip price, catalog prices that already include the
+server, straight-line lives by accelerator generation (hyperscaler accounting lives in force when
+the generation was deployed, server_lifetimes.md sec. 2), and the `epoch_*` values Epoch AI's method
+uses where they differ from the general ones. Each row has its value, unit, source and access date;
+adding an accelerator is adding rows.
 
 A row's `accelerator` is an id, or a pattern (`tpu*`, `*`) that applies to every accelerator
 without a more specific row; the first match in file order wins, exact ids before patterns.
 
 >>> factor("h800", "server_to_chip_power").value
 1.82
->>> factor("tpu-v4", "power_utilisation").value
+>>> factor("tpu-v5p", "power_utilisation").value
 0.43
+>>> factor("v100", "life_years").value, factor("a100-sxm4-80gb", "life_years").value, factor("h100-sxm", "life_years").value
+(3.0, 4.0, 5.0)
 >>> factor("b200", "catalog_price_server_overhead").value
 1.0
 >>> factor("v100", "catalog_price_server_overhead") is None
@@ -31,6 +36,11 @@ FACTORS = (
     "power_utilisation",
     "chip_server_overhead",
     "catalog_price_server_overhead",
+    "life_years",
+    "epoch_server_overhead",
+    "epoch_chip_power_w",
+    "epoch_server_to_chip_power",
+    "epoch_power_utilisation",
 )
 
 
@@ -62,6 +72,19 @@ def factor(accelerator_id: str, name: str) -> Cited | None:
         if any(ch in acc for ch in "*?[") and fnmatchcase(accelerator_id, acc):
             return c
     return None
+
+
+def epoch_factor(accelerator_id: str, name: str) -> Cited | None:
+    """Epoch AI's own value of a factor (`epoch_<name>` rows), else the general row: the
+    `ownership.method: epoch` setting reads only these.
+
+    >>> epoch_factor("tpu-v4", "power_utilisation").value, factor("tpu-v4", "power_utilisation").value
+    (0.43, 1.0)
+    """
+    own = f"epoch_{name}"
+    if own in FACTORS and (c := factor(accelerator_id, own)) is not None:
+        return c
+    return factor(accelerator_id, name) if name in FACTORS else None
 
 
 def factor_rows() -> list[dict[str, object]]:

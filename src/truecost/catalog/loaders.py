@@ -25,8 +25,10 @@ from pydantic import ValidationError
 
 from ..architecture import Architecture
 from ..units import BYTE_PER_TB, gb_to_byte, tflops_to_flop_per_s
+from .carbon_tables import embodied_catalog_rows, grid_catalog_rows
 from .entries import ModelEntry, TrainingRun
 from .schema import Accelerator, UnknownIdError
+from .stacks import stack_rows
 
 ACCELERATORS_FILE = "accelerators.csv"
 MODELS_FILE = "models.yaml"
@@ -67,6 +69,9 @@ _ACCELERATOR_TEXT = (
     "accessed",
     "notes",
     "verification",
+    "release_date",
+    "release_date_source",
+    "price_family",
 )
 
 _RUN_TYPES: dict[str, type] = {
@@ -219,8 +224,9 @@ def parse_accelerator_table(text: str, file: str = ACCELERATORS_FILE) -> list[di
             raise CatalogError(
                 f"{_where(file, row_id, 'dense_fp8_tflops')}: {fp8} is below the BF16 peak {bf16}"
             )
-        if row.get("unit_price_date"):
-            _iso_date(row["unit_price_date"], _where(file, row_id, "unit_price_date"), partial=True)
+        for column in ("unit_price_date", "release_date"):
+            if row.get(column):
+                _iso_date(row[column], _where(file, row_id, column), partial=True)
         rows.append(row)
     _unique([r["id"] for r in rows], file)
     return rows
@@ -259,6 +265,9 @@ def accelerator_from_row(row: Mapping[str, Any]) -> Accelerator:
         accessed=row["accessed"],
         notes=row.get("notes") or "",
         verification=row.get("verification") or "",
+        release_date=row.get("release_date") or "",
+        release_date_source=row.get("release_date_source") or "",
+        price_family=row.get("price_family") or row["id"],
         extra=extra,
     )
 
@@ -468,15 +477,34 @@ def _run_rows() -> list[dict[str, Any]]:
     return [asdict(run) for run in _runs().values()]
 
 
+def _rental_price_rows() -> list[dict[str, Any]]:
+    from .prices import price_rows  # prices.py reads the accelerator table through this module
+
+    return price_rows()
+
+
+def _hardware_price_rows() -> list[dict[str, Any]]:
+    from .prices import hardware_price_rows
+
+    return hardware_price_rows()
+
+
 CATALOG_KINDS: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "hardware": _hardware_rows,
     "models": _model_rows,
     "runs": _run_rows,
+    "stacks": lambda: stack_rows(),
+    "grid": grid_catalog_rows,
+    "embodied": embodied_catalog_rows,
+    "prices": _rental_price_rows,
+    "hardware-prices": _hardware_price_rows,
 }
 
 
 def catalog_rows(kind: str) -> list[dict[str, Any]]:
-    """JSON-ready rows of one catalog (`hardware`, `models` or `runs`), each with id, source, accessed.
+    """JSON-ready rows of one catalog (`hardware`, `models`, `runs`, `stacks`, `grid`, `embodied`,
+    `prices` (dated rental prices by basis) or `hardware-prices` (dated purchase prices)), each with
+    its source and accessed date.
 
     >>> catalog_rows("hardware")[0]["id"]
     'v100'

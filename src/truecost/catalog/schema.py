@@ -35,6 +35,9 @@ class Accelerator:
     accessed: str
     notes: str = ""
     verification: str = ""
+    release_date: str = ""  # public release (announcement) date, YYYY-MM-DD
+    release_date_source: str = ""
+    price_family: str = ""  # accelerators sharing one purchase-price history (Epoch AI's family alias)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def peak(self, precision: str) -> float:

@@ -47,6 +47,12 @@ NOT_COMPUTED = "not computed: the scenario needs a fleet and a lab section for t
 
 # Results shown in the FLOP and GPU-hour derivation, in chain order.
 DERIVATION_KEYS = RESULT_ORDER[: RESULT_ORDER.index("energy_kwh") + 1]
+# The energy and carbon section: energy, the grid intensity and every emissions result.
+CARBON_KEYS = tuple(
+    k
+    for k in RESULT_ORDER
+    if k.startswith(("energy_", "grid_", "fleet_energy")) or "carbon" in k or "embodied" in k
+)
 # Results worth a histogram, most telling first.
 HISTOGRAM_KEYS = (
     "lab_total_cost_usd",
@@ -183,6 +189,8 @@ class ReportData:
     warnings: tuple[str, ...]
     samples: int | None
     seed: int | None
+    carbon: tuple[ResultRow, ...] = ()
+    carbon_note: str = ""
 
 
 def _num(x: Any) -> float | None:
@@ -429,6 +437,26 @@ def tornado(sens: dict[str, Any] | None, unit: str = "USD") -> Tornado | None:
     return Tornado(str(sens.get("output", "")), unit, base, tuple(bars))
 
 
+def carbon_note(est: Estimate) -> str:
+    """Where the grid intensity comes from, in one sentence ("" without emissions)."""
+    c = est.details.get("carbon")
+    if not isinstance(c, dict):
+        return ""
+    g = c.get("grid")
+    if c.get("intensity_basis") == "region" and isinstance(g, dict):
+        lo, hi = g.get("spread_g_co2e_per_kwh", [None, None])
+        return (
+            f"Location-based: the {g.get('region')} grid in {g.get('year')} ({g.get('dataset')}), "
+            f"{g.get('g_co2e_per_kwh'):g} gCO2e/kWh; the table's values for the region within a year "
+            f"span {lo:g}-{hi:g}, the default uncertainty. Embodied emissions are the hardware's "
+            "manufacturing footprint amortised over its life, like CapEx."
+        )
+    return (
+        "Location-based at the grid intensity the scenario gives. Embodied emissions are the "
+        "hardware's manufacturing footprint amortised over its life, like CapEx."
+    )
+
+
 def gather(est: Estimate, sens: dict[str, Any] | None = None) -> ReportData:
     """Everything a report shows, as data."""
     raw = est.inputs if isinstance(est.inputs, dict) else {}
@@ -481,6 +509,10 @@ def gather(est: Estimate, sens: dict[str, Any] | None = None) -> ReportData:
         distributions=distributions(est),
         tornado=tornado(sens, sens_unit),
         warnings=tuple(est.warnings),
+        carbon=tuple(_row(est, k) for k in CARBON_KEYS if k in est.results)
+        if any("carbon" in k for k in est.results)
+        else (),
+        carbon_note=carbon_note(est),
         samples=est.samples,
         seed=est.seed,
     )

@@ -381,6 +381,15 @@ def body(data: ReportData, sensitivity_note: str = "") -> Safe:
                 "breakdown",
             )
         )
+    if data.carbon:
+        parts.append(
+            section(
+                "Energy and carbon",
+                results_table(data.carbon, data.samples is not None),
+                "carbon",
+                data.carbon_note,
+            )
+        )
     parts.append(
         section(
             "How the FLOPs and GPU-hours were derived",

@@ -109,6 +109,11 @@ def document(data: ReportData, path: Path, sensitivity_note: str = "") -> tuple[
                 ([k, value(x, "USD"), f"{x / total:.0%}"] for k, x in data.owned_terms),
             )
         )
+    if data.carbon:
+        out.append("## Energy and carbon")
+        if data.carbon_note:
+            out.append(text(data.carbon_note))
+        out.append(_results(data.carbon, data.samples is not None))
     out.append("## How the FLOPs and GPU-hours were derived")
     if data.conventions:
         out.append("\n".join(f"- **{text(k)}**: {text(v)}" for k, v in data.conventions))

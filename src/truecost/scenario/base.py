@@ -133,6 +133,16 @@ SHARE = Range(0, 1)
 YEARS = Range(0, 100, "years", lo_open=True)
 
 
+def _known_stack(v: str) -> str:
+    from ..catalog.stacks import stack
+
+    stack(v)  # raises, listing the registered stacks
+    return v
+
+
+StackName = Annotated[str, AfterValidator(_known_stack)]
+
+
 class Frozen(BaseModel):
     """A frozen scenario section: unknown keys are errors, values may not change after validation."""
 
@@ -165,21 +175,3 @@ def _as_date(v: Any) -> str:
 
 
 DateText = Annotated[str, BeforeValidator(_as_date)]
-
-
-def decimal_year(date: str) -> float:
-    """A YYYY / YYYY-MM / YYYY-MM-DD date as a decimal year (a bare year is its middle; a month
-    its middle).
-
-    >>> decimal_year("2024"), decimal_year("2024-10"), decimal_year("2024-01-01")
-    (2024.5, 2024.7916666666667, 2024.0)
-    """
-    parts = [int(x) for x in date.split("-")]
-    if len(parts) == 1:
-        return parts[0] + 0.5
-    if len(parts) == 2:
-        return parts[0] + (parts[1] - 0.5) / 12
-    d = dt.date(*parts)
-    start = dt.date(d.year, 1, 1)
-    days = (dt.date(d.year + 1, 1, 1) - start).days
-    return d.year + (d - start).days / days

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .base import AcceleratorId, Frozen, Range
+from .base import AcceleratorId, Frozen, Range, StackName
 from .training import GPU_HOURS, Precision
 
 # Bounds. The largest training clusters hold ~1e5 accelerators (xAI Colossus, 2024: 100k-200k
@@ -141,6 +141,14 @@ class Cluster(Frozen):
     gpu_hours: Annotated[float, GPU_HOURS] | None = None
     goodput: Annotated[float, GOODPUT] | None = Field(
         None, description="productive share of wall-clock time (checkpoints, restarts, evaluation)"
+    )
+    stack: StackName | None = Field(
+        None,
+        description="software stack (catalog software_stacks.csv); default from training.start_date and the accelerator",
+    )
+    realized_efficiency: Annotated[float, Field(gt=0, le=1.5, allow_inf_nan=False)] | None = Field(
+        None,
+        description="realized / ideal step throughput; default calibrated on published runs (with its interval)",
     )
     parallelism: Parallelism = Parallelism()
     network: Network = Network()

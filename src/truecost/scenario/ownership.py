@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import FRACTION, YEARS, Frozen, Range
 
@@ -22,7 +22,11 @@ BUILD = Range(0, 1e9, "USD/MW", plausible=(1e6, 5e7))
 
 # Names of the registered methods (the registries with their formulas are in truecost.stages.pricing;
 # a test checks the two agree).
-DEPRECIATION_METHOD_NAMES: tuple[str, ...] = ("straight-line", "epoch-decay")
+OWNERSHIP_METHOD_NAMES: tuple[str, ...] = ("straight-line", "value-decay", "epoch")
+# `ownership.depreciation` (the v1 key) maps onto `ownership.method`; "epoch-decay" was value decay
+# with every other owned-cost term kept, which is what `value-decay` computes.
+DEPRECIATION_ALIASES: dict[str, str] = {"straight-line": "straight-line", "epoch-decay": "value-decay"}
+DEPRECIATION_METHOD_NAMES: tuple[str, ...] = tuple(DEPRECIATION_ALIASES)
 FACILITY_METHOD_NAMES: tuple[str, ...] = ("colocation", "owned-build")
 
 
@@ -49,7 +53,14 @@ class Ownership(Frozen):
     storage_share: Annotated[float, STORAGE_SHARE] | None = Field(
         default=None, description="cluster storage / server cost [1]"
     )
-    depreciation: str | None = Field(default=None, description="straight-line | epoch-decay")
+    method: str | None = Field(
+        default=None,
+        description="straight-line | value-decay | epoch (Epoch AI's amortised hardware + energy method, one "
+        "setting); default straight-line",
+    )
+    depreciation: str | None = Field(
+        default=None, description="v1 key, kept: straight-line | epoch-decay (= method value-decay)"
+    )
     life_years: Annotated[float, Range(0, 50, "years", plausible=(1, 15), lo_open=True)] | None = Field(
         default=None, description="straight-line depreciation life [yr]"
     )
@@ -94,6 +105,31 @@ class Ownership(Frozen):
                 f"unknown depreciation method {v!r}; valid: {', '.join(DEPRECIATION_METHOD_NAMES)}"
             )
         return v
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, v: str | None) -> str | None:
+        if v is not None and v not in OWNERSHIP_METHOD_NAMES:
+            raise ValueError(f"unknown ownership method {v!r}; valid: {', '.join(OWNERSHIP_METHOD_NAMES)}")
+        return v
+
+    @model_validator(mode="after")
+    def _method_and_depreciation_agree(self) -> Ownership:
+        if self.method is not None and self.depreciation is not None:
+            if DEPRECIATION_ALIASES[self.depreciation] != self.method:
+                raise ValueError(
+                    f"ownership.depreciation {self.depreciation!r} (= method "
+                    f"{DEPRECIATION_ALIASES[self.depreciation]!r}) contradicts ownership.method {self.method!r}; "
+                    "give method alone"
+                )
+        return self
+
+    @property
+    def resolved_method(self) -> str | None:
+        """`method`, else the method the v1 `depreciation` key names; None = the default."""
+        if self.method is not None:
+            return self.method
+        return None if self.depreciation is None else DEPRECIATION_ALIASES[self.depreciation]
 
     @field_validator("facility")
     @classmethod

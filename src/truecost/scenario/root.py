@@ -9,9 +9,11 @@ from pydantic import Field, model_validator
 
 from ..architecture import Architecture
 from .base import Frozen
+from .carbon import Carbon
 from .cluster import Cluster
 from .fleet import FleetPool
 from .lab import Lab
+from .money import Money
 from .ownership import Ownership
 from .power import Power
 from .pricing import Pricing
@@ -26,10 +28,12 @@ class Scenario(Frozen):
     training: Training = Training()
     cluster: Cluster | None = None
     power: Power = Power()
+    carbon: Carbon = Carbon()
     pricing: Pricing = Pricing()
     ownership: Ownership = Ownership()
     fleet: tuple[FleetPool, ...] | None = None
     lab: Lab | None = None
+    money: Money = Money()
     notes: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     input_sources: dict[str, str] = Field(

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from ..catalog import get_accelerator
 from ..scenario.fleet import FleetPool
 from ..scenario.ownership import Ownership
 from ..scenario.power import Power
@@ -30,6 +29,7 @@ from .base import Notes, StageResult, quantity
 from .pricing import (
     DEPRECIATION_METHODS,
     HORIZON_YEARS,
+    Dates,
     OwnedInputs,
     capital_cost_usd_per_year,
     dominant_terms_sentence,
@@ -77,14 +77,18 @@ def share_of_capex_usd_per_year(capex_usd: Any, share_per_year: Any) -> Any:
     return capex_usd * share_per_year
 
 
-def tco_usd(capex_usd: Any, opex_usd_per_year: Any, horizon_years: Any) -> Any:
-    """Total cost of ownership over a horizon: CapEx + horizon x OpEx (SemiAnalysis's 'TCO (4y
-    ownership)' framing). [USD]
+def tco_usd(
+    capex_usd: Any, opex_usd_per_year: Any, horizon_years: Any, capital_usd_per_year: Any = 0.0
+) -> Any:
+    """Total cost of ownership over a horizon: CapEx + horizon x (OpEx + cost of capital). With the
+    cost of capital at 0 it is SemiAnalysis's cash 'TCO (4y ownership)' framing. [USD]
 
     >>> tco_usd(1.6e9, 236e6, 4)
     2544000000.0
+    >>> tco_usd(1.6e9, 236e6, 4, 50e6)
+    2744000000.0
     """
-    return capex_usd + opex_usd_per_year * horizon_years
+    return capex_usd + (opex_usd_per_year + capital_usd_per_year) * horizon_years
 
 
 def depreciation_usd_per_year(over_horizon_usd: Any, horizon_years: Any) -> Any:
@@ -126,6 +130,12 @@ def _pool_parts(inp: OwnedInputs, count: Any, horizon: Any, full: bool = True) -
         "maintenance": share_of_capex_usd_per_year(capex, v["maintenance_share_per_year"]),
         "operations_staff": share_of_capex_usd_per_year(capex, v["operations_share_per_year"]),
         "depreciation": depreciation_usd_per_year(dep_total, horizon),
+        # Financing cost of the capital tied up: the mean value held over the horizon x the rate.
+        "capital": capital_cost_usd_per_year(
+            method.mean_value_usd(hardware, life, horizon, k)
+            + straight_line_mean_book_usd(facility, fac_life, horizon),
+            v["cost_of_capital"],
+        ),
     }
     if not full:
         return needed
@@ -134,11 +144,6 @@ def _pool_parts(inp: OwnedInputs, count: Any, horizon: Any, full: bool = True) -
         "networking": count * g.networking_usd,
         "storage": count * g.storage_usd,
         "facility_fit_out": facility,
-        "capital": capital_cost_usd_per_year(
-            method.mean_value_usd(hardware, life, horizon, k)
-            + straight_line_mean_book_usd(facility, fac_life, horizon),
-            v["cost_of_capital"],
-        ),
         "gpu_spend": count * inp.accelerator_price_usd,
         "it_mw": count * g.it_kw / 1e3,
     }
@@ -147,8 +152,9 @@ def _pool_parts(inp: OwnedInputs, count: Any, horizon: Any, full: bool = True) -
 CAPEX_PARTS = ("servers", "networking", "storage", "facility_fit_out")
 OPEX_PARTS = ("power", "facility_rent", "maintenance", "operations_staff")
 FLEET_NOTE = (
-    "TCO = CapEx + horizon x OpEx (cash view, SemiAnalysis's framing). Depreciation and the cost "
-    "of capital spread the CapEx over time and are shown beside it, not added to it. GPU spend "
+    "TCO = CapEx + horizon x OpEx + horizon x cost of capital (its own line; set "
+    "ownership.cost_of_capital: 0 for SemiAnalysis's cash framing, shown as cash_tco_usd_per_year). "
+    "Depreciation spreads the CapEx over time and is shown beside it, not added to it. GPU spend "
     "counts accelerators alone (estimated from system prices with the chip overhead)."
 )
 
@@ -185,8 +191,10 @@ class FleetSummary:
     gpu_spend_usd: float  # accelerators alone [USD]
     server_capex_usd: float  # [USD]
     opex_usd_over_horizon: float  # [USD]
-    tco_usd_per_year: float  # [USD/yr]
+    tco_usd_per_year: float  # (CapEx + horizon x (OpEx + cost of capital)) / horizon [USD/yr]
     capital_cost_usd_per_year: float  # [USD/yr]
+    cash_tco_usd_per_year: float  # (CapEx + horizon x OpEx) / horizon, SemiAnalysis's framing [USD/yr]
+    capital_cost_usd_over_horizon: float  # [USD]
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -203,8 +211,11 @@ class FleetResult(StageResult):
     fleet_depreciation_usd_per_year: Any = quantity(
         "USD/yr", "depreciation booked over the horizon / horizon (each pool's depreciation view)"
     )
-    fleet_tco_usd: Any = quantity("USD", "fleet_capex_usd + horizon_years x fleet_opex_usd_per_year")
+    fleet_tco_usd: Any = quantity(
+        "USD", "fleet_capex_usd + horizon_years x (fleet_opex_usd_per_year + cost of capital per year)"
+    )
     horizon_years: Any = None  # [yr]
+    fleet_capital_usd_per_year: Any = None  # cost of capital of the fleet, a line of the TCO [USD/yr]
     capex_breakdown_usd: Mapping[str, float] | None = None
     opex_breakdown_usd_per_year: Mapping[str, float] | None = None
     pools: tuple[PoolSummary, ...] = ()
@@ -219,9 +230,12 @@ def stage(
     *,
     run_accelerator: str | None,
     lab_horizon_years: Any = None,
+    start_year: float | None = None,
     point: bool = True,
 ) -> FleetResult:
-    """`lab_horizon_years`: the lab's horizon, when it sets one (one horizon for fleet and lab)."""
+    """`lab_horizon_years`: the lab's horizon, when it sets one (one horizon for fleet and lab).
+    `start_year`: the run's training start (decimal year); each pool ages from its own
+    `acquisition_year` to it, and a catalog-priced pool takes the price in force at its purchase."""
     if not fleet:
         return FleetResult()
     notes = Notes(point)
@@ -237,6 +251,8 @@ def stage(
             run_accelerator=run_accelerator,
             pool=pool,
             pool_index=i,
+            dates=Dates(start_year=start_year),
+            for_fleet=True,
         )
         assert inp is not None  # need_price=True raises instead
         notes.assume(
@@ -260,8 +276,10 @@ def stage(
                     "gpu_spend_usd": totals["gpu_spend"],
                     "server_capex_usd": totals["servers"],
                     "opex_usd_over_horizon": opex * horizon,
-                    "tco_usd_per_year": tco_usd(capex, opex, horizon) / horizon,
+                    "tco_usd_per_year": tco_usd(capex, opex, horizon, totals["capital"]) / horizon,
                     "capital_cost_usd_per_year": totals["capital"],
+                    "cash_tco_usd_per_year": tco_usd(capex, opex, horizon) / horizon,
+                    "capital_cost_usd_over_horizon": totals["capital"] * horizon,
                 }
             )
         )
@@ -269,7 +287,8 @@ def stage(
         fleet_capex_usd=capex,
         fleet_opex_usd_per_year=opex,
         fleet_depreciation_usd_per_year=totals["depreciation"],
-        fleet_tco_usd=tco_usd(capex, opex, horizon),
+        fleet_tco_usd=tco_usd(capex, opex, horizon, totals["capital"]),
+        fleet_capital_usd_per_year=totals["capital"],
         horizon_years=horizon,
         capex_breakdown_usd=_floats({k: totals[k] for k in CAPEX_PARTS}) if point else None,
         opex_breakdown_usd_per_year=_floats({k: totals[k] for k in OPEX_PARTS}) if point else None,
@@ -288,13 +307,11 @@ def _floats(d: dict[str, Any]) -> dict[str, float]:
 def _pool_summary(
     notes: Notes, i: int, pool: FleetPool, inp: OwnedInputs, parts: dict[str, Any]
 ) -> PoolSummary:
-    acc = get_accelerator(pool.accelerator)
     priced_by_catalog = pool.unit_price_usd is None and pool.server_price_usd is None
-    if priced_by_catalog and pool.acquisition_year is not None and acc.unit_price_date:
-        price_year = float(acc.unit_price_date[:4])
-        if abs(price_year - pool.acquisition_year) >= PRICE_DATE_GAP_WARN_YEARS:
+    if priced_by_catalog and pool.acquisition_year is not None and inp.price_year is not None:
+        if abs(inp.price_year - (pool.acquisition_year + 0.5)) >= PRICE_DATE_GAP_WARN_YEARS:
             notes.warn(
-                f"fleet[{i}] ({pool.accelerator}) is priced at the catalog price dated {acc.unit_price_date}, "
+                f"fleet[{i}] ({pool.accelerator}) is priced at the catalog price dated {inp.price_date}, "
                 f"but was acquired in {pool.acquisition_year:g}; set fleet[{i}].unit_price_usd for that year's price"
             )
     terms = owned_cost_terms(inp)

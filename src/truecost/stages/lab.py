@@ -101,15 +101,19 @@ def lab_total_cost_usd(
     horizon_years: Any,
     lab_share: Any = 1.0,
     data_usd: Any = 0.0,
+    fleet_capital_usd_per_year: Any = 0.0,
 ) -> Any:
-    """What the lab spends over a horizon: its share of fleet CapEx and OpEx, all staff, data
-    (SemiAnalysis's framing: CapEx counted in full, no residual value). [USD]
+    """What the lab spends over a horizon: its share of fleet CapEx, OpEx and cost of capital, all
+    staff, data (SemiAnalysis's framing, CapEx counted in full and no residual value, plus the cost
+    of capital as its own line). [USD]
 
     >>> lab_total_cost_usd(1.6e9, 236e6, 80e6, 4, 0.9)
     2609600000.0
+    >>> lab_total_cost_usd(1.6e9, 236e6, 80e6, 4, 0.9, 0.0, 50e6)
+    2789600000.0
     """
     return (
-        lab_share * (fleet_capex_usd + horizon_years * fleet_opex_usd_per_year)
+        lab_share * (fleet_capex_usd + horizon_years * (fleet_opex_usd_per_year + fleet_capital_usd_per_year))
         + horizon_years * staff_usd_per_year_
         + data_usd
     )
@@ -140,19 +144,43 @@ class WaterfallStep:
 
 @dataclass(frozen=True)
 class ComputeCrossCheck:
-    """The compute the experiment multiplier implies beside the training + research share of the
-    fleet's yearly cost over the development time. [USD]"""
+    """Two views of the model's development compute: the experiment multiplier's (Epoch AI) and
+    the training + research share of the fleet's yearly cost over the development time. [USD]"""
 
     final_run_and_experiments_usd: float
     training_and_research_share_of_fleet_usd: float
     note: str = (
         "Compute cost implied by the experiment multiplier, beside the training + research "
-        "share of the fleet's yearly cost (CapEx / horizon + OpEx) over lab.development_years. A "
-        "large gap means either the multiplier or the shares are off, or the fleet ran other models."
+        "share of the fleet's yearly cost (CapEx / horizon + OpEx + cost of capital) over "
+        "lab.development_years. A large gap means either the multiplier or the shares are off, or "
+        "the fleet ran other models."
     )
 
+    @property
+    def ratio(self) -> float:
+        """Fleet-share view / multiplier view. [1]"""
+        a = self.final_run_and_experiments_usd
+        return self.training_and_research_share_of_fleet_usd / a if a else float("nan")
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(self) | {
+            "views": {
+                "development compute, Epoch AI's experiment multiplier (final run x multiplier)": (
+                    self.final_run_and_experiments_usd
+                ),
+                "development compute, training + research share of the fleet over the development time": (
+                    self.training_and_research_share_of_fleet_usd
+                ),
+            },
+            "fleet_share_over_multiplier": self.ratio,
+            "why_they_differ": (
+                f"The fleet-share view is {self.ratio:.3g}x the multiplier view. The multiplier counts only "
+                "the experiments behind this one model's final run (Epoch AI: 1.2x-4x of it); the fleet "
+                "share charges the model with every training and research GPU the lab owned during its "
+                "development, including other models' runs, idle and reserved capacity, and hardware "
+                "bought ahead of need. The first is a floor on the model's compute, the second a ceiling."
+            ),
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,7 +195,8 @@ class LabResult(StageResult):
     )
     lab_total_cost_usd: Any = quantity(
         "USD",
-        "lab share x (fleet_capex_usd + horizon x fleet_opex_usd_per_year) + horizon x staff + data_usd",
+        "lab share x (fleet_capex_usd + horizon x (fleet_opex_usd_per_year + cost of capital)) + horizon x "
+        "staff + data_usd",
     )
     true_to_headline_ratio: Any = quantity("1", "lab_total_cost_usd / headline_cost_usd")
     waterfall: tuple[WaterfallStep, ...] = ()
@@ -222,6 +251,7 @@ def stage(
     headline = rental.headline_cost_usd
     capex = fleet.fleet_capex_usd
     opex = fleet.fleet_opex_usd_per_year
+    capital = fleet.fleet_capital_usd_per_year if fleet.fleet_capital_usd_per_year is not None else 0.0
 
     parts: dict[str, Any] = {}
     years: Any = None
@@ -238,8 +268,8 @@ def stage(
         )
     lab_share = _lab_share(notes, lab)
     if capex is not None and opex is not None:
-        total = lab_total_cost_usd(capex, opex, staff_year, horizon, lab_share, data)
-        parts["lab_fleet"] = lab_share * (capex + horizon * opex)
+        total = lab_total_cost_usd(capex, opex, staff_year, horizon, lab_share, data, capital)
+        parts["lab_fleet"] = lab_share * (capex + horizon * (opex + capital))
         if headline is not None:
             ratio = true_to_headline_ratio(total, headline)
     else:
@@ -250,7 +280,7 @@ def stage(
     if point:
         waterfall = _waterfall(headline, own, parts, staff_year, data, horizon, multiplier)
         if capex is not None and opex is not None:
-            by_use, cross = _fleet_by_use(lab, own, capex, opex, horizon, years, multiplier)
+            by_use, cross = _fleet_by_use(lab, own, capex, opex + capital, horizon, years, multiplier)
     return LabResult(
         lab_staff_usd_per_year=staff_year if lab.staff else None,
         development_cost_usd=development,
@@ -339,7 +369,7 @@ def _waterfall(
         step(
             f"Rest of the fleet over {float(horizon):g} years",
             parts["lab_fleet"] - used,
-            "lab share of fleet CapEx + OpEx over the horizon, less the compute counted above: "
+            "lab share of fleet CapEx + OpEx + cost of capital over the horizon, less the compute counted above: "
             "inference, other research, idle capacity",
         )
         on_model = parts.get("staff_on_model", 0.0)

@@ -20,10 +20,11 @@ from ..errors import ScenarioError
 from ..scenario.cluster import Cluster
 from ..scenario.power import Power
 from ..scenario.training import Stage, Training
-from ..units import HOURS_PER_DAY, SECONDS_PER_HOUR, W_PER_KW
+from ..units import HOURS_PER_DAY, SECONDS_PER_HOUR
+from . import energy
 from .base import Notes, StageResult, quantity
 from .flops import FlopsResult
-from .perf.params import GOODPUT_DEFAULT, GOODPUT_SOURCE
+from .perf.realized import GOODPUT_SOURCE, goodput_at_scale
 from .perf.stage import PerfResult
 
 MFU_IMPLAUSIBLY_HIGH = 0.75  # above any published LLM training MFU (formulas.md; PaLM 46%, LaMDA 56%)
@@ -70,19 +71,12 @@ def wall_clock_days(gpu_hours_: Any, count: Any) -> Any:
     return gpu_hours_ / count / HOURS_PER_DAY
 
 
-def energy_kwh(gpu_hours_: Any, tdp_w: Any, server_to_chip: Any, utilisation: Any, pue: Any) -> Any:
-    """Facility energy of a run (Epoch AI method, formulas.md sec. 3). [kWh]
-
-    TDP x server-to-chip power x average utilisation x PUE x hours.
-
-    >>> round(energy_kwh(1000, 700, 1.82, 0.75, 1.25))
-    1194
-    """
-    return gpu_hours_ * tdp_w / W_PER_KW * server_to_chip * utilisation * pue
+# The energy formula (TDP x server-to-chip x utilisation x PUE x hours, Epoch AI) lives in
+# `truecost.stages.energy` with the measured and given power bases; re-exported here.
+energy_kwh = energy.energy_kwh
 
 
 MFU_IMPLAUSIBLY_HIGH = 0.75  # above any published LLM training MFU (formulas.md; PaLM 46%, LaMDA 56%)
-GOODPUT_PREDICTED = defaults.Cited(GOODPUT_DEFAULT, "1", GOODPUT_SOURCE)
 
 
 def power_defaults(accelerator_id: str) -> tuple[defaults.Cited, defaults.Cited]:
@@ -141,7 +135,13 @@ def stage(
     mfu: Any = None
 
     if perf.prediction is not None:
-        goodput = notes.cited("goodput", cluster.goodput, GOODPUT_PREDICTED, "cluster.goodput")
+        if cluster.goodput is not None:
+            goodput = notes.cited("goodput", cluster.goodput, defaults.Cited(0, "1", ""), "cluster.goodput")
+        else:
+            goodput = goodput_at_scale(cluster.count)
+            notes.assume(
+                "goodput", round(float(np.median(goodput)), 4), "1", GOODPUT_SOURCE, "cluster.goodput"
+            )
         assert perf.global_batch is not None
         hours = gpu_hours_from_step_time(
             training.tokens, perf.global_batch, training.seq_len, perf.step_time_s, cluster.count, goodput
@@ -190,7 +190,7 @@ def stage(
         formulas["gpu_hours"] = f"training_flops / ({basis} x mfu x goodput) / 3600"
 
     days = wall_clock_days(hours, cluster.count) if cluster.count is not None else None
-    energy = _energy(notes, acc, power, hours)
+    energy = _energy(notes, acc, power, hours, formulas)
     return RunResult(
         gpu_hours=hours,
         mfu=mfu,
@@ -205,13 +205,23 @@ def stage(
     )
 
 
-def _energy(notes: Notes, acc: Accelerator, power: Power, hours: Any) -> Any:
-    if acc.tdp_w is None:
-        notes.warn(f"no TDP in the catalog for {acc.id}: energy_kwh not computed")
-        return None
+def _energy(notes: Notes, acc: Accelerator, power: Power, hours: Any, formulas: dict[str, str]) -> Any:
+    """Energy on the power basis the scenario and catalog allow (`truecost.stages.energy`): the
+    given `power.gpu_watts`, a measured system power (TPU v4), else TDP x server x utilisation."""
     s2c_default, util_default = power_defaults(acc.id)
-    s2c = notes.cited("server_to_chip_power", power.server_to_chip, s2c_default, "power.server_to_chip")
-    util = notes.cited("power_utilisation", power.utilisation, util_default, "power.utilisation")
-    pue = notes.cited("pue", power.pue, defaults.PUE, "power.pue")
-    notes.assume("tdp_w", acc.tdp_w, "W", acc.source, "cluster.accelerator", acc.accessed)
-    return energy_kwh(hours, acc.tdp_w, s2c, util, pue)
+    e = energy.stage(
+        power,
+        gpu_hours=hours,
+        accelerator=acc,
+        server_to_chip_default=s2c_default,
+        utilisation_default=util_default,
+        pue_default=defaults.PUE,
+        point=notes.point,
+    )
+    for a in e.assumptions:
+        notes.assume(a.name, a.value, a.unit, a.source, a.field, a.accessed)
+    for w in e.warnings:
+        notes.warn(w)
+    if e.basis != "tdp" and "energy_kwh" in e.formulas:
+        formulas["energy_kwh"] = e.formulas["energy_kwh"]
+    return e.energy_kwh

@@ -3,7 +3,7 @@ excludes (one text source for the CLI, the report and the web), and third-party 
 beside this estimate's comparable figure.
 
 1. headline_cost_usd         rented GPU-hours of the final run (DeepSeek's $5.576M)
-2. final_run_owned_cost_usd  the same run on owned hardware (Epoch AI's amortised method)
+2. final_run_owned_cost_usd  the same run on owned hardware (the scenario's ownership.method)
 3. development_cost_usd      owned final run x experiment multiplier + staff on the model + data
 4. lab_total_cost_usd        the lab's share of fleet CapEx + OpEx, plus all staff, over a horizon
 """
@@ -46,10 +46,11 @@ VIEWS: tuple[View, ...] = (
     ),
     View(
         "final_run_owned_cost_usd",
-        "Final run on owned hardware (Epoch AI's amortised method)",
+        "Final run on owned hardware (amortised by the scenario's ownership.method)",
         "Owned final run",
-        "the run's share of owned hardware: depreciation, cost of capital, maintenance, "
-        "operations, facility and power, per useful GPU-hour",
+        "the run's share of owned hardware per useful GPU-hour: under straight-line or value-decay, "
+        "depreciation, cost of capital, maintenance, operations, facility and power; under epoch "
+        "(Epoch AI's method), servers and interconnect decayed 0.14 OOM/yr plus energy only",
         "experiments, staff, data, the rest of the fleet's life",
     ),
     View(
@@ -66,8 +67,9 @@ VIEWS: tuple[View, ...] = (
         "Lab total over the horizon (SemiAnalysis's framing)",
         "Lab total",
         "the lab's share of fleet CapEx in full + OpEx (power, facility, maintenance, "
-        "operations) + all staff over the horizon + data",
-        "cost of capital, residual value of the hardware, the share of the fleet used outside "
+        "operations) + cost of capital (its own line; 0 with ownership.cost_of_capital: 0) + all "
+        "staff over the horizon + data",
+        "residual value of the hardware, the share of the fleet used outside "
         "the lab, everything not in the scenario (offices, legal, marketing)",
     ),
 )

@@ -16,9 +16,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...architecture import Architecture
+from ...catalog.schema import Accelerator
 from .params import GRAD_BYTE, OPTIMIZER_BYTE, WEIGHT_BYTE, SoftwareStack
 
 Array = np.ndarray
+
+
+# HBM is sold in binary units: an "80 GB" A100 or H100 has 80 GiB (nvidia-smi: 81,920 MiB on A100
+# 80GB), 7% more than 80e9 bytes. The catalog keeps the vendor's figure; capacity counts it as GiB.
+BYTE_PER_HBM_GB = 2.0**30
+
+
+def hbm_capacity_byte(accelerator: Accelerator) -> float:
+    """Physical HBM of one accelerator, the catalog's GB read as GiB. [byte]"""
+    return accelerator.memory_byte / 1e9 * BYTE_PER_HBM_GB
 
 
 def padded_vocab(vocab: int, tp: Array, multiple: int) -> Array:

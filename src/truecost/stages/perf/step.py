@@ -34,8 +34,10 @@ from .compute import PassCost
 from .layers import Hardware, head_forward, layer_forward, mtp_forward
 from .layout import InfeasibleLayoutError, Layout, StepPrediction
 from .memory import (
+    BYTE_PER_HBM_GB,
     StageParams,
     activation_byte_per_token,
+    hbm_capacity_byte,
     in_flight_micro_batches,
     layers_per_stage,
     model_state_byte,
@@ -661,7 +663,7 @@ def evaluate(problem: Problem, layouts: dict[str, Array]) -> dict[str, Array]:
         "overhead": np.full_like(step, prm.step_overhead_s),
     }
     memory = memory_per_gpu_byte(problem, lay, params_gpu, pipe.layers_on_stage)
-    usable = USABLE_HBM_FRACTION * problem.accelerator.memory_byte
+    usable = USABLE_HBM_FRACTION * hbm_capacity_byte(problem.accelerator)
 
     s = float(problem.seq_len)
     n = lay.tp * lay.pp * lay.dp * lay.cp
@@ -780,10 +782,10 @@ def prediction_at(problem: Problem, result: dict[str, Array], layout: Layout, i:
 
 
 def memory_message(problem: Problem, total_byte: float) -> str:
-    cap = problem.accelerator.memory_byte
+    cap = hbm_capacity_byte(problem.accelerator)
     return (
         f"needs {total_byte / BYTE_PER_GB:.0f} GB per GPU > {USABLE_HBM_FRACTION * cap / BYTE_PER_GB:.0f} GB usable "
-        f"of {cap / BYTE_PER_GB:.0f} GB HBM ({problem.accelerator.id})"
+        f"of {cap / BYTE_PER_HBM_GB:.0f} GiB HBM ({problem.accelerator.id})"
     )
 
 

@@ -20,10 +20,12 @@ from .methods import (
     DEPRECIATION_METHODS,
     FACILITY_METHODS,
     OWNERSHIP_DEFAULTS,
+    OWNERSHIP_METHODS,
     DepreciationMethod,
     FacilityMethod,
 )
 from .owned import (
+    Dates,
     OwnedInputs,
     OwnedResult,
     PerGpu,
@@ -41,6 +43,8 @@ __all__ = [
     "DEPRECIATION_METHODS",
     "FACILITY_METHODS",
     "OWNERSHIP_DEFAULTS",
+    "OWNERSHIP_METHODS",
+    "Dates",
     "DepreciationMethod",
     "FacilityMethod",
     "OwnedInputs",

@@ -76,3 +76,19 @@ HORIZON_YEARS = Cited(
     "SemiAnalysis, 'DeepSeek Debates' (31 Jan 2025): TCO table labelled 'TCO (4y ownership)' "
     "(economics.md sec. 2)",
 )
+
+# ---- Epoch AI's method (ownership.method: epoch) ---------------------------------------------
+EPOCH_RELEASE_DELAY_DAYS = Cited(
+    90.0,
+    "d",
+    EPOCH_COST_MODEL + ": a GPU's acquisition date is its price date, never earlier than its release "
+    "date + 90 days (find_gpu_acquisition_price; server_lifetimes.md sec. 1)",
+    "2026-12-01",
+)
+EPOCH_PUBLICATION_LAG_DAYS = Cited(
+    60.0,
+    "d",
+    EPOCH_COST_MODEL + ": training start = publication date - (training time + 60 days), so the "
+    "publication (the date Epoch deflates from) = start + training time + 60 days (economics.md sec. 3)",
+    "2026-12-01",
+)

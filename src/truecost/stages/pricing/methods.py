@@ -51,6 +51,7 @@ class DepreciationMethod:
     capital_tied_usd: Callable[[Any, Any, Any, Any], Any]
     over_horizon_usd: Callable[[Any, Any, Any, Any], Any]
     mean_value_usd: Callable[[Any, Any, Any, Any], Any]
+    terms: str = "full"  # a key of owned.TERM_SETS: which owned-cost terms the method charges
 
 
 DEPRECIATION_METHODS: dict[str, DepreciationMethod] = {
@@ -62,15 +63,28 @@ DEPRECIATION_METHODS: dict[str, DepreciationMethod] = {
         over_horizon_usd=lambda c, life, h, k: straight_line_over_horizon_usd(c, life, h),
         mean_value_usd=lambda c, life, h, k: straight_line_mean_book_usd(c, life, h),
     ),
-    "epoch-decay": DepreciationMethod(
-        label="Epoch AI value decay, 0.14 orders of magnitude a year as price-performance improves; "
-        "capital tied up = value at the hardware's age",
+    "value-decay": DepreciationMethod(
+        label="value decay at 0.14 orders of magnitude a year (Epoch AI's rate) from the hardware's "
+        "acquisition to the run, charged at 0.14 ln10 of the value a year; plus cost of capital on that "
+        "value, maintenance, operations, storage and facility (truecost's full owned cost, not Epoch's method)",
         usd_per_year=lambda c, life, age, k: epoch_decay_usd_per_year(c, age, k),
         capital_tied_usd=lambda c, life, age, k: epoch_decay_value_usd(c, age, k),
         over_horizon_usd=lambda c, life, h, k: epoch_decay_over_horizon_usd(c, k, h),
         mean_value_usd=lambda c, life, h, k: epoch_decay_mean_value_usd(c, k, h),
     ),
+    "epoch": DepreciationMethod(
+        label="Epoch AI's amortised hardware + energy method (Cottier et al. 2024; training-cost-trends "
+        "code at HEAD 263c40a): earliest known price (a DGX price where one exists) x server overhead, "
+        "decayed 0.14 OOM/yr to the training start, charged at 0.14 ln10 a year, + interconnect 0.19 of "
+        "cluster cost, + energy; nothing else",
+        usd_per_year=lambda c, life, age, k: epoch_decay_usd_per_year(c, age, k),
+        capital_tied_usd=lambda c, life, age, k: 0.0 * c,
+        over_horizon_usd=lambda c, life, h, k: epoch_decay_over_horizon_usd(c, k, h),
+        mean_value_usd=lambda c, life, h, k: epoch_decay_mean_value_usd(c, k, h),
+        terms="epoch",
+    ),
 }
+OWNERSHIP_METHODS = DEPRECIATION_METHODS  # v2 name: `ownership.method` picks one of these
 
 
 @dataclass(frozen=True)
