@@ -75,3 +75,26 @@ def test_a_bad_input_names_the_field(page: Any, live_server: str) -> None:
     error.wait_for(state="visible")
     assert "training.tokens" in error.inner_text()
     assert "invalid" in (page.locator("#f-tokens").get_attribute("class") or "")
+
+
+def test_serving_preset_shows_the_serving_section(page: Any, live_server: str) -> None:
+    """deepseek-serving: the serving section appears with its $/M-token cards; deepseek-v3 hides it."""
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.goto(live_server + "/")
+    wait_for_run(page, 0)
+    n = runs(page)
+    page.select_option("#preset", "deepseek-serving")
+    wait_for_run(page, n)
+    assert page.locator("#sec-serving").is_visible()
+    card = page.locator("#view-serving_usd_per_m_output_tokens")
+    assert float(card.get_attribute("data-value")) == pytest.approx(0.3003, abs=1e-4)
+    assert page.locator("#chart-serving .main-svg").count() > 0  # plotly drew the cost curve
+    page.locator("#sec-serving").scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#sec-serving").screenshot(path=str(ARTIFACTS / "calculator-deepseek-serving.png"))
+    n = runs(page)
+    page.select_option("#preset", "deepseek-v3")
+    wait_for_run(page, n)
+    assert page.locator("#sec-serving").is_hidden()
+    assert problems == []

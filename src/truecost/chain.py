@@ -1,7 +1,7 @@
 """Runs the stages in order, once on point values or in chunks of Monte Carlo draws.
 
-model -> flops -> perf -> run -> pricing (rental, owned) -> fleet -> lab -> views. Each stage
-takes its section of the scenario and the typed results of the stages before it, and returns its
+model -> flops -> perf -> run -> pricing (rental, owned) -> fleet -> lab -> money -> serving ->
+carbon -> views. Each stage takes its section of the scenario and the typed results of the stages before it, and returns its
 own frozen result (`truecost.stages`); the formulas are pure, vectorised functions, so the same
 chain runs on scalars and on arrays of draws. The chain merges what the stages recorded into an
 `Estimate`: results with units and formulas, assumptions with sources, warnings.
@@ -18,14 +18,18 @@ from typing import Any
 
 import numpy as np
 
+from .catalog import get_accelerator
 from .dates import decimal_year
 from .errors import ScenarioError
 from .result import Estimate, StageResults, ordered
 from .scenario import Scenario, load_raw, plausibility_warnings, validate
-from .stages import carbon, fleet, flops, lab, model, money, run, views
+from .scenario.cluster import Cluster
+from .stages import carbon, energy, fleet, flops, lab, model, money, run, views
+from .stages import serving as serving_stage
 from .stages.base import Assumption
 from .stages.perf import stage as perf
-from .stages.pricing import owned, rental
+from .stages.pricing import OwnedResult, RentalResult, owned, rental
+from .stages.run import RunResult
 from .uncertainty import (
     BYTES_PER_OUTPUT_TRIAL,
     DEFAULT_CHUNK,
@@ -53,6 +57,8 @@ _NO_DISTRIBUTIONS: tuple[Path_, ...] = (
     ("cluster", "parallelism"),
     ("cluster", "network"),
     ("cluster", "gpus_per_node"),
+    ("serving", "replica"),
+    ("serving", "prefill_replica"),
     ("carbon", "year"),
 )
 CHUNK = DEFAULT_CHUNK  # trials per vectorised pass: bounds working memory
@@ -133,15 +139,21 @@ def inject_all(scn: Scenario, values: Mapping[Path_, Any]) -> Scenario:
 
 
 REALIZED_EFFICIENCY: Path_ = ("cluster", "realized_efficiency")
+THROUGHPUT_FACTOR: Path_ = ("serving", "throughput_factor")
 
 
 def predicted_dists(stages: StageResults) -> dict[Path_, Distribution]:
     """Uncertain inputs a stage's prediction adds: a predicted MFU carries its calibrated realized
-    efficiency (lognormal, 90% interval from the leave-one-out residuals) into the trials."""
+    efficiency (lognormal, 90% interval from the leave-one-out residuals) into the trials, and a
+    predicted serving rate its throughput factor."""
+    out: dict[Path_, Distribution] = {}
     interval = stages.perf.efficiency_interval
-    if interval is None:
-        return {}
-    return {REALIZED_EFFICIENCY: LogNormal(*interval)}
+    if interval is not None:
+        out[REALIZED_EFFICIENCY] = LogNormal(*interval)
+    # A predicted serving rate carries its calibrated interval the same way.
+    if stages.serving.throughput_interval is not None:
+        out[THROUGHPUT_FACTOR] = LogNormal(*stages.serving.throughput_interval)
+    return out
 
 
 def run_stages(
@@ -177,6 +189,8 @@ def run_stages(
     own = money.in_constant_dollars(own, mon.factor)
     fl = money.in_constant_dollars(fl, mon.factor)
     lb = money.in_constant_dollars(lb, mon.factor)
+    sv = _serving(scn, rent, own, start, mon, point=point)
+    s_acc, s_gpn, s_kwh, s_hours = _serving_footprint(scn, sv, point=point)
     c = carbon.stage(
         scn.carbon,
         energy_kwh=r.energy_kwh,
@@ -191,13 +205,13 @@ def run_stages(
         )
         if scn.carbon.given
         else (),
+        serving_accelerator=s_acc,
+        serving_gpus_per_node=s_gpn,
+        serving_energy_kwh_per_m_tokens=s_kwh,
+        serving_gpu_hours_per_m_tokens=s_hours,
         point=point,
     )
     upstream = StageResults(
-        model=m, flops=f, perf=p, run=r, rental=rent, owned=own, fleet=fl, lab=lb, carbon=c, money=mon
-    )
-    v = views.stage(upstream.quantities(), fl, lb, scn.reference_points, point=point)
-    return StageResults(
         model=m,
         flops=f,
         perf=p,
@@ -206,10 +220,95 @@ def run_stages(
         owned=own,
         fleet=fl,
         lab=lb,
-        views=v,
         carbon=c,
         money=mon,
+        serving=sv,
     )
+    # Reference points may also compare to the serving stage's predicted rates.
+    v = views.stage({**upstream.quantities(), **sv.comparable()}, fl, lb, scn.reference_points, point=point)
+    return replace(upstream, views=v)
+
+
+def _serving(
+    scn: Scenario,
+    rent: RentalResult,
+    own: OwnedResult,
+    start: float | None,
+    mon: money.MoneyResult,
+    *,
+    point: bool,
+) -> serving_stage.ServingResult:
+    """The serving stage, priced by the pricing stage. When the serving accelerator is the run's,
+    it takes the run's rental and owned $/GPU-h; otherwise the pricing stage runs once more for the
+    serving accelerator (rental: pricing.rental_usd_per_gpu_hour, else the catalog price), in the
+    same (constant or nominal) dollars."""
+    sv = scn.serving
+    if sv is None:
+        return serving_stage.ServingResult()
+    cl = scn.cluster
+    acc_id = sv.accelerator or (cl.accelerator if cl is not None else None)
+    if acc_id is None:
+        raise ScenarioError(
+            "give the serving accelerator (or a cluster.accelerator)", field="serving.accelerator"
+        )
+    if cl is not None and cl.accelerator == acc_id and rent.rental_usd_per_gpu_hour is not None:
+        rent_rate = rent.rental_usd_per_gpu_hour
+        own_rate = own.owned_usd_per_gpu_hour
+        priced: tuple[Assumption, ...] = ()
+        warns: tuple[str, ...] = ()
+    else:
+        pseudo = Cluster(accelerator=acc_id, count=1)
+        no_run = RunResult(gpu_hours=1.0)  # one GPU-hour: the stages' rates, not a run's cost
+        r2 = rental.stage(scn.pricing, pseudo, scn.training, no_run, point=point)
+        idx, pool = owned.run_pool(scn.fleet, acc_id)
+        o2 = owned.stage(
+            scn.ownership, scn.power, pseudo, no_run, pool=pool, pool_index=idx, start_year=start, point=point
+        )
+        r2 = money.in_constant_dollars(r2, mon.factor)
+        o2 = money.in_constant_dollars(o2, mon.factor)
+        rent_rate, own_rate = r2.rental_usd_per_gpu_hour, o2.owned_usd_per_gpu_hour
+        priced = (*r2.assumptions, *o2.assumptions)
+        warns = (*r2.warnings, *o2.warnings)
+    if rent_rate is None:
+        raise ScenarioError(
+            f"no rental price for {acc_id} in the catalog; give one", field="pricing.rental_usd_per_gpu_hour"
+        )
+    res = serving_stage.stage(
+        sv,
+        scn.model,
+        get_accelerator(acc_id),
+        rental_usd_per_gpu_hour=rent_rate,
+        owned_usd_per_gpu_hour=own_rate,
+        point=point,
+    )
+    if priced or warns:
+        res = replace(res, assumptions=(*priced, *res.assumptions), warnings=(*warns, *res.warnings))
+    return res
+
+
+def _serving_footprint(
+    scn: Scenario, sv: serving_stage.ServingResult, *, point: bool
+) -> tuple[str | None, int | None, Any, Any]:
+    """(accelerator, GPUs per node, facility kWh and GPU-hours per million output tokens) of the
+    serving fleet, for the carbon stage: the whole fleet (prefill pool included) busy all day."""
+    if scn.serving is None or sv.serving_gpus is None or sv.daily_output_tokens is None:
+        return None, None, None, None
+    cl = scn.cluster
+    acc_id = scn.serving.accelerator or (cl.accelerator if cl is not None else None)
+    if acc_id is None:
+        return None, None, None, None
+    acc = get_accelerator(acc_id)
+    hours = energy.gpu_hours_per_m_tokens(sv.serving_gpus, sv.daily_output_tokens)
+    s2c, util = run.power_defaults(acc_id)
+    e = energy.stage(
+        scn.power,
+        gpu_hours=hours,
+        accelerator=acc,
+        server_to_chip_default=s2c,
+        utilisation_default=util,
+        point=point,
+    )
+    return acc_id, acc.gpus_per_node, e.energy_kwh, hours
 
 
 def merged_notes(stages: StageResults, scn: Scenario) -> tuple[list[Assumption], list[str]]:
@@ -266,7 +365,10 @@ def estimate(
     warnings += [w for w in plausibility_warnings(prep.scenario) if w not in warnings]
     for p, d in prep.dists.items():
         name = path_str(p)
-        spec = _leaf(prep.raw, p)
+        try:
+            spec = _leaf(prep.raw, p)
+        except (KeyError, IndexError, TypeError):  # a distribution the chain added itself
+            spec = None
         why = f" ({spec['source']})" if isinstance(spec, Mapping) and spec.get("source") else ""
         assumptions = [
             replace(a, source=f"{a.source}; uncertain: {d.describe()}{why}") if a.field == name else a

@@ -18,6 +18,7 @@ from .stages.money import MoneyResult
 from .stages.perf.stage import PerfResult
 from .stages.pricing import OwnedResult, RentalResult
 from .stages.run import RunResult
+from .stages.serving import ServingResult
 from .stages.views import ViewsResult
 
 # Order in which results are shown: the chain's order, model to lab.
@@ -53,6 +54,18 @@ RESULT_ORDER = (
     "lab_total_cost_usd",
     "headline_cost_usd",
     "true_to_headline_ratio",
+    "serving_output_tokens_per_s_per_gpu",
+    "serving_input_tokens_per_s_per_gpu",
+    "serving_gpus",
+    "serving_cost_usd_per_day",
+    "serving_usd_per_m_output_tokens",
+    "serving_usd_per_m_input_tokens",
+    "serving_revenue_usd_per_day",
+    "serving_cost_profit_margin",
+    "serving_owned_cost_usd_per_day",
+    "serving_owned_usd_per_m_output_tokens",
+    "serving_owned_usd_per_m_input_tokens",
+    "serving_owned_cost_profit_margin",
     "serving_carbon_g_co2e_per_m_tokens",
     "serving_embodied_g_co2e_per_m_tokens",
 )
@@ -84,6 +97,7 @@ class StageResults:
     fleet: FleetResult = field(default_factory=FleetResult)
     lab: LabResult = field(default_factory=LabResult)
     views: ViewsResult = field(default_factory=ViewsResult)
+    serving: ServingResult = field(default_factory=ServingResult)
     carbon: CarbonResult = field(default_factory=CarbonResult)
     money: MoneyResult = field(default_factory=MoneyResult)
 
@@ -99,6 +113,7 @@ class StageResults:
                 self.fleet,
                 self.lab,
                 self.views,
+                self.serving,
                 self.carbon,
                 self.money,
             )
@@ -174,6 +189,10 @@ class StageResults:
             d["compute_cross_check"] = lab.compute_cross_check.to_dict()
         if self.views.reference_points:
             d["reference_points"] = [r.to_dict() for r in self.views.reference_points]
+        if self.serving.replica is not None or self.serving.serving_gpus is not None:
+            d["serving"] = self.serving.details()
+        if self.views.serving_vs_lab is not None:
+            d["serving_vs_lab"] = dict(self.views.serving_vs_lab)
         c = self.carbon
         if c.intensity_basis:
             d["carbon"] = {"intensity_basis": c.intensity_basis}

@@ -181,6 +181,15 @@ def validate_all() -> dict[str, Any]:
             "held_out_mape_pct": _mape(held) if held else None,
         }
     sets["published-runs-loo"] = realized_rows()
+    from .serving_validation import serving_rows
+
+    srows = serving_rows()
+    sets["serving-throughput"] = {
+        "rows": srows,
+        "n": len(srows),
+        "mape_pct": _mape([r["error_pct"] for r in srows]),
+        "held_out_mape_pct": _mape([r["error_pct"] for r in srows if r["label"].startswith("trtllm")]),
+    }
     from .emissions import emissions_rows
 
     erows = emissions_rows()

@@ -28,6 +28,7 @@ from .loaders import (
     parse_models,
     parse_runs,
     runs,
+    serving_calibration,
 )
 from .schema import Accelerator, UnknownIdError
 
@@ -49,4 +50,5 @@ __all__ = [
     "parse_models",
     "parse_runs",
     "runs",
+    "serving_calibration",
 ]

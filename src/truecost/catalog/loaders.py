@@ -24,7 +24,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..architecture import Architecture
-from ..units import BYTE_PER_TB, gb_to_byte, tflops_to_flop_per_s
+from ..units import BYTE_PER_TB, gb_to_byte, gbit_per_s_to_byte_per_s, tflops_to_flop_per_s
 from .carbon_tables import embodied_catalog_rows, grid_catalog_rows
 from .entries import ModelEntry, TrainingRun
 from .schema import Accelerator, UnknownIdError
@@ -33,6 +33,7 @@ from .stacks import stack_rows
 ACCELERATORS_FILE = "accelerators.csv"
 MODELS_FILE = "models.yaml"
 RUNS_FILE = "runs.csv"
+SERVING_CALIBRATION_FILE = "serving_calibration.yaml"
 
 # Lower-case words joined by '-' or '.', e.g. 'h100-sxm', 'llama-3.1-405b', 'qwen2.5-72b'.
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
@@ -40,7 +41,12 @@ PRECISIONS = ("bf16", "fp16", "fp8", "tf32", "fp32")
 RUN_STAGES = ("full", "pre-training", "context-extension", "post-training", "rl-post-training")
 
 # Published column -> key of Accelerator.peak_flop_per_s (dense, not sparse, TFLOPS).
-_PEAK_COLUMNS = {"bf16": "dense_bf16_tflops", "fp16": "dense_fp16_tflops", "fp8": "dense_fp8_tflops"}
+_PEAK_COLUMNS = {
+    "bf16": "dense_bf16_tflops",
+    "fp16": "dense_fp16_tflops",
+    "fp8": "dense_fp8_tflops",
+    "fp4": "dense_fp4_tflops",
+}
 
 # Column types of the tidy tables; every other column is text. Numbers must be positive.
 _ACCELERATOR_TYPES: dict[str, type] = {
@@ -48,10 +54,12 @@ _ACCELERATOR_TYPES: dict[str, type] = {
     "dense_bf16_tflops": float,
     "dense_fp16_tflops": float,
     "dense_fp8_tflops": float,
+    "dense_fp4_tflops": float,
     "memory_gb": float,
     "hbm_bandwidth_tbs": float,
     "tdp_w": float,
     "scale_up_bw_gbs": float,
+    "scale_out_gbit_per_s": float,
     "gpus_per_node": int,
     "unit_price_usd": float,
     "rental_usd_per_gpu_hour": float,
@@ -224,6 +232,15 @@ def parse_accelerator_table(text: str, file: str = ACCELERATORS_FILE) -> list[di
             raise CatalogError(
                 f"{_where(file, row_id, 'dense_fp8_tflops')}: {fp8} is below the BF16 peak {bf16}"
             )
+        fp4 = row.get("dense_fp4_tflops")
+        if fp4 is not None and fp8 is not None and fp4 < fp8:
+            raise CatalogError(
+                f"{_where(file, row_id, 'dense_fp4_tflops')}: {fp4} is below the FP8 peak {fp8}"
+            )
+        if (fp4 is not None or row.get("scale_out_gbit_per_s") is not None) and not row.get("serving_source"):
+            raise CatalogError(
+                f"{_where(file, row_id, 'serving_source')}: an FP4 peak or scale-out bandwidth needs its source"
+            )
         for column in ("unit_price_date", "release_date"):
             if row.get(column):
                 _iso_date(row[column], _where(file, row_id, column), partial=True)
@@ -240,6 +257,7 @@ def accelerator_from_row(row: Mapping[str, Any]) -> Accelerator:
         if row.get(column) is not None
     }
     scale_up = row.get("scale_up_bw_gbs")
+    scale_out = row.get("scale_out_gbit_per_s")
     extra = {
         k: str(v)
         for k, v in row.items()
@@ -255,6 +273,7 @@ def accelerator_from_row(row: Mapping[str, Any]) -> Accelerator:
         hbm_bandwidth_byte_per_s=row["hbm_bandwidth_tbs"] * BYTE_PER_TB,  # TB/s -> byte/s
         tdp_w=row.get("tdp_w"),
         scale_up_byte_per_s=None if scale_up is None else gb_to_byte(scale_up),  # GB/s -> byte/s
+        scale_out_byte_per_s=None if scale_out is None else gbit_per_s_to_byte_per_s(scale_out),
         gpus_per_node=row["gpus_per_node"],
         unit_price_usd=row.get("unit_price_usd"),
         unit_price_date=row.get("unit_price_date") or "",
@@ -404,6 +423,24 @@ def parse_runs(
 @cache
 def _runs() -> dict[str, TrainingRun]:
     return parse_runs(_read_data(RUNS_FILE), model_ids=_models(), accelerator_ids=_accelerators())
+
+
+# ---- serving calibration ------------------------------------------------------------------------
+@cache
+def _serving_calibration() -> dict[str, Any]:
+    data = yaml.safe_load(_read_data(SERVING_CALIBRATION_FILE))
+    if not isinstance(data, dict) or not {"fitted", "source", "accessed", "leave_one_out"} <= set(data):
+        raise CatalogError(
+            f"{SERVING_CALIBRATION_FILE}: needs fitted, leave_one_out, source and accessed "
+            "(rewrite it with python -m truecost.stages.serving.calibrate --write)"
+        )
+    return data
+
+
+def serving_calibration() -> dict[str, Any]:
+    """The fitted serving efficiencies with the data they were fitted on and their leave-one-out
+    errors (written by ``python -m truecost.stages.serving.calibrate --write``)."""
+    return copy.deepcopy(_serving_calibration())
 
 
 # ---- public accessors ---------------------------------------------------------------------------

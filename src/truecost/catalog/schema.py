@@ -18,7 +18,7 @@ class Accelerator:
     name: str
     vendor: str
     year: int
-    peak_flop_per_s: Mapping[str, float]  # dense (not sparse) peaks; keys among bf16, fp16, fp8, tf32, fp32
+    peak_flop_per_s: Mapping[str, float]  # dense (not sparse) peaks; keys among bf16, fp16, fp8, fp4
     memory_byte: float
     hbm_bandwidth_byte_per_s: float
     tdp_w: float | None
@@ -35,6 +35,9 @@ class Accelerator:
     accessed: str
     notes: str = ""
     verification: str = ""
+    scale_out_byte_per_s: float | None = (
+        None  # per-accelerator NIC bandwidth (InfiniBand/RoCE) to other nodes
+    )
     release_date: str = ""  # public release (announcement) date, YYYY-MM-DD
     release_date_source: str = ""
     price_family: str = ""  # accelerators sharing one purchase-price history (Epoch AI's family alias)

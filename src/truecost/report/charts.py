@@ -82,6 +82,18 @@ def charts(data: ReportData) -> list[Chart]:
                 data.distributions,
             )
         )
+    curve = serving_points(data)
+    if len(curve) >= 2:
+        out.append(
+            Chart(
+                "serving",
+                "Cost per million output tokens against the latency target",
+                "Each point re-runs the serving stage at one time per output token, with the rates "
+                "predicted: a tighter target allows a smaller batch, and each token costs more.",
+                "serving_curve",
+                curve,
+            )
+        )
     if data.tornado is not None:
         out.append(
             Chart(
@@ -93,6 +105,15 @@ def charts(data: ReportData) -> list[Chart]:
             )
         )
     return out
+
+
+def serving_points(data: ReportData) -> tuple[dict[str, Any], ...]:
+    """The cost-curve points with a latency target and a cost (unreachable targets left out)."""
+    return tuple(
+        p
+        for p in data.serving_curve
+        if p.get("tpot_ms") is not None and p.get("usd_per_m_output_tokens") is not None
+    )
 
 
 # ---- Plotly -----------------------------------------------------------------------------------
@@ -355,12 +376,49 @@ def _tornado(title: str, t: Tornado) -> dict[str, Any]:
     }
 
 
+def _serving_curve(title: str, points: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    xs = [p["tpot_ms"] for p in points]
+    traces = []
+    for i, (key, name) in enumerate(
+        (("usd_per_m_output_tokens", "rented GPUs"), ("owned_usd_per_m_output_tokens", "owned GPUs"))
+    ):
+        ys = [p.get(key) for p in points]
+        if any(y is None for y in ys):
+            continue
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": name,
+                "x": xs,
+                "y": ys,
+                "line": {"color": PALETTE[i]},
+                "hovertext": [
+                    f"{x:g} ms: {usd(float(y or 0.0))} per M output tokens ({name})"
+                    for x, y in zip(xs, ys, strict=True)
+                ],
+                "hoverinfo": "text",
+            }
+        )
+    return {
+        "data": traces,
+        "layout": _layout(
+            title,
+            height=340,
+            showlegend=True,
+            xaxis=_axis(title={"text": "time per output token (ms)"}),
+            yaxis=_axis(title={"text": "USD per million output tokens"}, tickprefix="$", rangemode="tozero"),
+        ),
+    }
+
+
 PLOTLY_BUILDERS: dict[str, Callable[[str, Any], dict[str, Any]]] = {
     "views": _views,
     "waterfall": _waterfall,
     "breakdown": _breakdown,
     "histograms": _histograms,
     "tornado": _tornado,
+    "serving_curve": _serving_curve,
 }
 
 

@@ -189,6 +189,9 @@ class ReportData:
     warnings: tuple[str, ...]
     samples: int | None
     seed: int | None
+    serving: tuple[View, ...] = ()
+    serving_layout: tuple[tuple[str, str], ...] = ()
+    serving_curve: tuple[dict[str, Any], ...] = ()
     carbon: tuple[ResultRow, ...] = ()
     carbon_note: str = ""
 
@@ -374,7 +377,20 @@ def answer(est: Estimate, vs: tuple[View, ...]) -> str:
         if ratio is not None:
             s += f", {ratio:.3g} times the headline"
         parts.append(s + ".")
-    if not (dev or lab):
+    out_m = figure(est, "serving_usd_per_m_output_tokens")
+    if out_m.central is not None:
+        s = f"Output tokens cost {out_m.text} to serve on rented GPUs"
+        owned_m = figure(est, "serving_owned_usd_per_m_output_tokens")
+        if owned_m.central is not None:
+            s += f" ({owned_m.text} owned)"
+        day = figure(est, "serving_cost_usd_per_day")
+        if day.central is not None:
+            s += f", {day.text} a day for {figure(est, 'serving_gpus').text} GPUs"
+        margin = figure(est, "serving_cost_profit_margin")
+        if margin.central is not None:
+            s += f"; at list prices the cost-profit margin is {margin.central:.0%}"
+        parts.append(s + ".")
+    if not (dev or lab) and (head is not None or hours.central is not None):
         parts.append(
             "The scenario describes no lab, so only the final run is costed; the development cost and "
             "the lab's total spend would be larger."
@@ -435,6 +451,93 @@ def tornado(sens: dict[str, Any] | None, unit: str = "USD") -> Tornado | None:
         return None
     bars.sort(key=lambda b: -abs(b.high - b.low))
     return Tornado(str(sens.get("output", "")), unit, base, tuple(bars))
+
+
+# The serving cards: result key -> (label, what it counts, what it leaves out).
+SERVING_CARDS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "serving_usd_per_m_output_tokens",
+        "$ per million output tokens (rented GPUs)",
+        "GPU time of decoding (or its share of a shared replica) at the rental $/GPU-h",
+        "idle capacity for peaks, networking and storage beyond the GPU-hour price, staff",
+    ),
+    (
+        "serving_owned_usd_per_m_output_tokens",
+        "$ per million output tokens (owned GPUs)",
+        "the same GPU time at the owned $/GPU-h (depreciation, capital, power, facility)",
+        "idle capacity for peaks, staff",
+    ),
+    (
+        "serving_usd_per_m_input_tokens",
+        "$ per million input tokens (rented GPUs)",
+        "GPU time of prefill, cache hits counted as input",
+        "idle capacity for peaks",
+    ),
+    (
+        "serving_cost_profit_margin",
+        "Cost-profit margin at list prices (revenue / cost - 1)",
+        "every token billed at price_usd_per_m_tokens, over the serving cost per day",
+        "free traffic, discounts, the cost of training the model",
+    ),
+)
+# Latency targets of the cost curve, as multiples of the scenario's own target.
+SERVING_CURVE_SCALES = (0.5, 0.75, 1.0, 1.5, 2.0)
+SERVING_CURVE_DEFAULT_MS = (20.0, 35.0, 50.0, 80.0)
+
+
+def serving_views(est: Estimate) -> tuple[View, ...]:
+    if not any(k.startswith("serving_") for k in est.results):
+        return ()
+    return tuple(View(k, label, inc, exc, figure(est, k)) for k, label, inc, exc in SERVING_CARDS)
+
+
+def serving_layout(est: Estimate) -> tuple[tuple[str, str], ...]:
+    d = est.details.get("serving")
+    if not isinstance(d, dict):
+        return ()
+    out = []
+    for key, label in (("replica", "Decode (or shared) replica"), ("prefill_replica", "Prefill replica")):
+        rep = d.get(key)
+        if isinstance(rep, dict):
+            out.append((label, ", ".join(f"{k} {v}" for k, v in rep.items())))
+    for key, label, unit in (
+        ("predicted_output_tokens_per_s_per_node", "Predicted output tokens/s per node", "token/s"),
+        ("predicted_input_tokens_per_s_per_node", "Predicted input tokens/s per node", "token/s"),
+        ("predicted_interval_factor", "90% interval of a predicted rate (x/÷)", "1"),
+        ("batch_sequences", "Sequences decoding at once per replica", "1"),
+        ("step_time_s", "Decode step", "s"),
+        ("kv_bytes_per_token", "KV cache per token", "byte"),
+        ("weight_bytes_per_gpu", "Weights per GPU", "byte"),
+    ):
+        v = _num(d.get(key))
+        if v is None:
+            continue
+        if unit == "byte":  # decimal units, as vendors publish memory
+            text = f"{v / 1e9:.1f} GB" if v >= 1e8 else f"{v / 1e3:.1f} kB"
+        elif unit == "s":
+            text = f"{v * 1e3:.1f} ms"
+        else:
+            text = value(v, unit)
+        out.append((label, text))
+    return tuple(out)
+
+
+def serving_cost_curve(est: Estimate) -> tuple[dict[str, Any], ...]:
+    """$/M output tokens at latency targets around the scenario's (predicted rates)."""
+    raw = est.inputs if isinstance(est.inputs, dict) else {}
+    sv = raw.get("serving")
+    if not isinstance(sv, dict) or raw.get("model") is None:
+        return ()
+    from ..analysis.serving_curve import serving_curve
+
+    t = _num(sv.get("tpot_ms"))
+    grid: list[float | None] = (
+        [round(t * k, 3) for k in SERVING_CURVE_SCALES] if t is not None else list(SERVING_CURVE_DEFAULT_MS)
+    )
+    try:
+        return tuple(serving_curve(raw, [*grid, None]))
+    except (ValueError, TypeError):  # a distribution input the curve cannot take as a number
+        return ()
 
 
 def carbon_note(est: Estimate) -> str:
@@ -515,4 +618,7 @@ def gather(est: Estimate, sens: dict[str, Any] | None = None) -> ReportData:
         carbon_note=carbon_note(est),
         samples=est.samples,
         seed=est.seed,
+        serving=serving_views(est),
+        serving_layout=serving_layout(est),
+        serving_curve=serving_cost_curve(est) if serving_views(est) else (),
     )

@@ -323,6 +323,65 @@ def section(title: str, body: Any, sid: str, intro: str = "") -> Safe:
     return tag("section", join(parts), id=sid)
 
 
+def serving_section(data: ReportData, curve_chart: Any = "") -> Safe:
+    return section(
+        "Serving: cost per million tokens",
+        join([serving_block(data), curve_chart]),
+        "serving",
+        SERVING_INTRO,
+    )
+
+
+SERVING_INTRO = (
+    "What serving costs per token, from the throughput of the layout (measured when the scenario "
+    "gives a rate, else predicted) and the $/GPU-h of the pricing stage. A tighter latency target "
+    "forces a smaller batch, and each token costs more."
+)
+
+
+def serving_block(data: ReportData) -> Safe:
+    """Cards for $/M tokens and the margin, the layout and predicted rates, and the cost curve."""
+    if not data.serving:
+        return Safe("")
+    body: list[Any] = [cards(data.serving)]
+    if data.serving_layout:
+        body.append(table(["", ""], list(data.serving_layout), cls="serving-layout", numeric=(1,)))
+    if data.serving_curve:
+        rows = []
+        for p in data.serving_curve:
+            target = "none (maximum throughput)" if p.get("tpot_ms") is None else f"{p['tpot_ms']:g} ms"
+            if "error" in p:
+                rows.append([target, "-", "-", "-", str(p["error"])])
+                continue
+            rows.append(
+                [
+                    target,
+                    f"{p['batch_sequences']:,.0f}",
+                    f"{p['output_tokens_per_s_per_gpu']:,.0f}",
+                    f"${p['usd_per_m_output_tokens']:.4g}",
+                    ""
+                    if p.get("owned_usd_per_m_output_tokens") is None
+                    else f"${p['owned_usd_per_m_output_tokens']:.4g}",
+                ]
+            )
+        body.append(tag("h3", "Cost per million output tokens against the latency target"))
+        body.append(
+            table(
+                [
+                    "time per output token",
+                    "batch",
+                    "output tokens/s per GPU",
+                    "$/M output (rented)",
+                    "$/M output (owned)",
+                ],
+                rows,
+                cls="serving-curve",
+                numeric=(1, 2, 3, 4),
+            )
+        )
+    return join(body)
+
+
 # ---- the document -------------------------------------------------------------------------------
 def body(data: ReportData, sensitivity_note: str = "") -> Safe:
     """Everything inside <main>."""
@@ -352,6 +411,8 @@ def body(data: ReportData, sensitivity_note: str = "") -> Safe:
             "The same model has several honest price tags; each counts a different set of costs.",
         ),
     ]
+    if data.serving:
+        parts.append(serving_section(data, chart("serving")))
     if data.waterfall:
         parts.append(
             section(

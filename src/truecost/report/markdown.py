@@ -67,6 +67,39 @@ def document(data: ReportData, path: Path, sensitivity_note: str = "") -> tuple[
     )
     if "views" in pngs:
         out.append(pngs["views"])
+    if data.serving:
+        out.append("## Serving: cost per million tokens")
+        out.append(
+            table(
+                ["figure", "value", "counts", "leaves out"],
+                (
+                    [v.label, (v.figure.text + " " + v.figure.interval).strip(), v.includes, v.excludes]
+                    for v in data.serving
+                ),
+            )
+        )
+        if data.serving_layout:
+            out.append(table(["", ""], data.serving_layout))
+        if data.serving_curve:
+            out.append("### Cost per million output tokens against the latency target")
+            out.append(
+                table(
+                    ["time per output token", "batch", "output tokens/s per GPU", "$/M output (rented)"],
+                    (
+                        [
+                            "none (maximum throughput)"
+                            if p.get("tpot_ms") is None
+                            else f"{p['tpot_ms']:g} ms",
+                            "-" if "error" in p else f"{p['batch_sequences']:,.0f}",
+                            "-" if "error" in p else f"{p['output_tokens_per_s_per_gpu']:,.0f}",
+                            str(p["error"]) if "error" in p else f"${p['usd_per_m_output_tokens']:.4g}",
+                        ]
+                        for p in data.serving_curve
+                    ),
+                )
+            )
+    if "serving" in pngs:
+        out.append(pngs["serving"])
     out.append("## From the headline to the lab total")
     if data.waterfall:
         out.append(pngs["waterfall"])

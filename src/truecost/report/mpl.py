@@ -135,12 +135,30 @@ def _tornado(t: Tornado) -> Any:
     return fig
 
 
+def _serving_curve(points: tuple[dict[str, Any], ...]) -> Any:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    xs = [p["tpot_ms"] for p in points]
+    for i, (key, name) in enumerate(
+        (("usd_per_m_output_tokens", "rented GPUs"), ("owned_usd_per_m_output_tokens", "owned GPUs"))
+    ):
+        ys = [p.get(key) for p in points]
+        if all(y is not None for y in ys):
+            ax.plot(xs, ys, marker="o", color=PALETTE[i], label=name)
+    ax.set_xlabel("time per output token (ms)")
+    ax.set_ylabel("USD per million output tokens")
+    ax.set_ylim(bottom=0)
+    ax.legend(frameon=False)
+    return fig
+
+
 MPL_BUILDERS: dict[str, Callable[[Any], Any]] = {
     "views": _views,
     "waterfall": _waterfall,
     "breakdown": _breakdown,
     "histograms": _histograms,
     "tornado": _tornado,
+    "serving_curve": _serving_curve,
 }
 
 

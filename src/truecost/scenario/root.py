@@ -17,6 +17,7 @@ from .money import Money
 from .ownership import Ownership
 from .power import Power
 from .pricing import Pricing
+from .serving import Serving
 from .training import Training
 
 
@@ -33,6 +34,7 @@ class Scenario(Frozen):
     ownership: Ownership = Ownership()
     fleet: tuple[FleetPool, ...] | None = None
     lab: Lab | None = None
+    serving: Serving | None = None
     money: Money = Money()
     notes: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()

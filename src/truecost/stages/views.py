@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..units import DAYS_PER_YEAR
 from .base import StageResult
 from .fleet import FleetResult
 from .lab import LabResult
@@ -115,6 +116,7 @@ class ViewsResult(StageResult):
 
     views: tuple[View, ...] = ()
     reference_points: tuple[ReferencePoint, ...] = ()
+    serving_vs_lab: Mapping[str, Any] | None = None
 
 
 def comparable_figures(results: Mapping[str, Any], fleet: FleetResult, lab: LabResult) -> dict[str, Any]:
@@ -156,6 +158,34 @@ def reference_point(ref: Mapping[str, Any], comparable: Mapping[str, Any]) -> Re
     )
 
 
+def serving_vs_lab(results: Mapping[str, Any], fleet: FleetResult, lab: LabResult) -> dict[str, Any] | None:
+    """The lab's inference share of its fleet beside what serving costs over the same horizon,
+    when a lab scenario also has a serving section (point values)."""
+    by_use = lab.fleet_cost_by_use_usd
+    day_owned = results.get("serving_owned_cost_usd_per_day")
+    day_rent = results.get("serving_cost_usd_per_day")
+    if not by_use or "inference" not in by_use or fleet.summary is None or day_rent is None:
+        return None
+    years = fleet.summary.horizon_years
+    share = float(by_use["inference"])
+    owned = None if day_owned is None else float(np.median(np.asarray(day_owned))) * DAYS_PER_YEAR * years
+    rented = float(np.median(np.asarray(day_rent))) * DAYS_PER_YEAR * years
+    serving = owned if owned is not None else rented
+    return {
+        "horizon_years": years,
+        "lab_inference_fleet_share_usd": share,
+        "serving_owned_cost_usd_over_horizon": owned,
+        "serving_rental_cost_usd_over_horizon": rented,
+        "serving_over_lab_inference_share": serving / share if share else None,
+        "gap": (
+            "the lab's figure is its inference share of the whole fleet's CapEx in full plus OpEx "
+            "(every GPU it owns, busy or idle, bought at once); the serving figure is the GPUs the "
+            "serving section runs, for every day of the horizon, at the owned (else rental) rate per "
+            "GPU-hour, which spreads the purchase over the hardware's life and counts only those GPUs"
+        ),
+    }
+
+
 def stage(
     results: Mapping[str, Any],
     fleet: FleetResult,
@@ -171,4 +201,5 @@ def stage(
     return ViewsResult(
         views=tuple(v for v in VIEWS if v.key in results),
         reference_points=tuple(reference_point(r, comparable) for r in reference_points),
+        serving_vs_lab=serving_vs_lab(results, fleet, lab),
     )

@@ -323,7 +323,9 @@ def view_payload(scenario: str | dict[str, Any], samples: int | None, seed: int 
 
     est = estimate(scenario, samples=samples, seed=seed)
     data = gather(est)
-    shown = [c for c in charts(data) if c.key in ("views", "waterfall", "breakdown", "distributions")]
+    shown = [
+        c for c in charts(data) if c.key in ("views", "waterfall", "breakdown", "distributions", "serving")
+    ]
     figures = {c.key: plotly_figure(c) for c in shown}
     caption = {c.key: rhtml.tag("p", c.caption, class_="note") for c in shown}
     fragments = {
@@ -344,6 +346,7 @@ def view_payload(scenario: str | dict[str, Any], samples: int | None, seed: int 
         "results": rhtml.results_table(data.results, data.samples is not None),
         "assumptions": rhtml.assumptions_table(data),
         "warnings": rhtml.warnings_block(data.warnings),
+        "serving": rhtml.serving_block(data),
     }
     return {"estimate": est.to_dict(), "figures": figures, "html": fragments}
 

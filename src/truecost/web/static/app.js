@@ -262,7 +262,10 @@ function render(view) {
   $("#derivation").innerHTML = h.derivation;
   $("#results-table").innerHTML = h.results;
   $("#assumptions-table").innerHTML = h.assumptions;
-  for (const key of ["views", "waterfall", "breakdown", "distributions"]) plot(key, view.figures);
+  $("#serving").innerHTML = h.serving || "";
+  $("#sec-serving").hidden = !h.serving;
+  for (const key of ["views", "waterfall", "breakdown", "distributions", "serving"]) plot(key, view.figures);
+  $("#sec-serving").hidden = !h.serving;
   if (!view.figures.waterfall) {
     const sec = $("#sec-waterfall");
     sec.hidden = false;

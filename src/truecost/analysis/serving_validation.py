@@ -1,0 +1,57 @@
+"""Serving throughput against published figures: the calibration rows left out one at a time,
+and DeepSeek's Day-6 per-node rates (`truecost validate`, set `serving-throughput`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def serving_rows() -> list[dict[str, Any]]:
+    """Serving throughput: each published TensorRT-LLM row predicted by a fit on the others
+    (leave-one-out), then DeepSeek's Day-6 per-node rates predicted for its layouts (never fitted)."""
+    from ..catalog import get_accelerator, get_model
+    from ..scenario import load_raw
+    from ..scenario.serving import Serving
+    from ..stages.serving import stage
+    from ..stages.serving.calibrate import leave_one_out
+    from ..stages.serving.datasets import serving_rows as published
+
+    by_id = {r.id: r for r in published()}
+    rows = []
+    for r in leave_one_out():
+        row = by_id[r.id]
+        rows.append(
+            {
+                "label": r.id,
+                "measured": r.measured,
+                "predicted": r.predicted,
+                "error_pct": round(r.error * 100, 2),
+                "held_out": True,
+                "note": f"output tokens/s per GPU, {row.model_id} {row.gpus}x {row.accelerator_id} {row.precision} "
+                f"{row.input_tokens:g}/{row.output_tokens:g}; leave-one-out; TensorRT-LLM "
+                f"{'v0.17' if 'trtllm017' in row.id else 'v1.0'} perf-overview",
+            }
+        )
+    raw = dict(load_raw("deepseek-serving")["serving"])
+    raw.pop("output_tokens_per_s_per_gpu")
+    raw.pop("input_tokens_per_s_per_gpu")
+    ds = stage(
+        Serving(**raw), get_model("deepseek-v3").arch, get_accelerator("h800"), rental_usd_per_gpu_hour=2.0
+    )
+    day6 = "DeepSeek Day 6 (open-infra-index, 2025-03-01)"
+    for label, measured, predicted in (
+        ("deepseek-day6-decode-per-node", 14_800.0, ds.predicted_output_tokens_per_s_per_node),
+        ("deepseek-day6-prefill-per-node", 73_700.0, ds.predicted_input_tokens_per_s_per_node),
+    ):
+        pred = float(predicted)
+        rows.append(
+            {
+                "label": label,
+                "measured": measured,
+                "predicted": pred,
+                "error_pct": round((pred / measured - 1) * 100, 2),
+                "held_out": True,
+                "note": f"tokens/s per H800 node (EP144 decode, EP32 prefill); not fitted; {day6}; daily average",
+            }
+        )
+    return rows

@@ -1,0 +1,113 @@
+"""`serving:` the fleet that serves a model, its workload and its prices (DESIGN.md, v2).
+
+Only the shape of the input is checked here; whether a replica fits in memory or a `tpot_ms`
+can be met depends on the architecture and the accelerator and is checked by the serving stage.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, PositiveInt, ValidationInfo, field_validator, model_validator
+
+from .base import AcceleratorId, Frozen, NonNegFloat, PosFloat
+
+ServingPrecision = Literal["bf16", "fp16", "fp8", "fp4"]
+KvPrecision = Literal["bf16", "fp16", "fp8"]
+HitRate = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
+
+
+class Replica(Frozen):
+    """One model instance: `gpus` accelerators; attention split `tp` ways and replicated `dp`
+    times (tp x dp = gpus); routed experts spread over `ep` of them (MoE only)."""
+
+    gpus: PositiveInt = Field(description="accelerators in one replica")
+    tp: PositiveInt = Field(1, description="tensor-parallel degree of attention and dense layers")
+    ep: PositiveInt = Field(1, description="expert-parallel degree (routed experts spread over ep GPUs)")
+    dp: PositiveInt | None = Field(None, description="attention data-parallel degree; default gpus / tp")
+
+    @model_validator(mode="after")
+    def _layout(self) -> Replica:
+        dp = self.dp if self.dp is not None else self.gpus // self.tp
+        if self.tp * dp != self.gpus:
+            raise ValueError(f"tp x dp must equal gpus: {self.tp} x {dp} = {self.tp * dp}, not {self.gpus}")
+        if self.ep > self.gpus or self.gpus % self.ep:
+            raise ValueError(f"ep ({self.ep}) must divide gpus ({self.gpus})")
+        return self
+
+    @property
+    def attention_dp(self) -> int:
+        return self.dp if self.dp is not None else self.gpus // self.tp
+
+
+class TokenPrices(Frozen):
+    """List prices per million tokens. [USD/Mtoken]"""
+
+    input_cache_hit: NonNegFloat | None = Field(None, description="input served from the prefix cache")
+    input: NonNegFloat = Field(description="input computed (cache miss)")
+    output: NonNegFloat = Field(description="output (completion) tokens")
+
+
+class Serving(Frozen):
+    accelerator: AcceleratorId | None = Field(None, description="default cluster.accelerator")
+    precision: ServingPrecision = Field("fp8", description="weights and matmul precision")
+    kv_precision: KvPrecision | None = Field(
+        None, description="KV-cache and attention-core precision; default the precision (fp8 for fp4)"
+    )
+    gpus: PositiveInt | None = Field(None, description="GPUs serving; omit to size from the daily volume")
+    replica: Replica | None = Field(None, description="decode (or combined) instance; searched when absent")
+    prefill_replica: Replica | None = Field(None, description="present = prefill/decode disaggregated")
+    input_tokens: PosFloat = Field(description="mean prompt length per request [token]")
+    output_tokens: PosFloat = Field(description="mean completion length [token]")
+    context_tokens: PosFloat | None = Field(
+        None,
+        description="mean KV length while decoding, per output token (long completions weigh more, so it "
+        "may exceed input + output / 2); default input + output / 2 [token]",
+    )
+    cache_hit_rate: HitRate = Field(0.0, description="share of input tokens served from the prefix cache")
+    tpot_ms: PosFloat | None = Field(
+        None, description="latency target per output token; omit for maximum throughput [ms]"
+    )
+    output_tokens_per_s_per_gpu: PosFloat | None = Field(
+        None, description="measured decode rate; skips the throughput model [token/s]"
+    )
+    input_tokens_per_s_per_gpu: PosFloat | None = Field(
+        None, description="measured prefill rate, cache hits counted; skips the throughput model [token/s]"
+    )
+    throughput_factor: PosFloat = Field(
+        1.0,
+        description="multiplier on the predicted rates (not on measured ones); in Monte Carlo runs the "
+        "chain draws it from the calibration's leave-one-out errors unless it is given",
+    )
+    daily_input_tokens: PosFloat | None = Field(None, description="input tokens served per day [token]")
+    daily_output_tokens: PosFloat | None = Field(None, description="output tokens served per day [token]")
+    price_usd_per_m_tokens: TokenPrices | None = Field(None, description="list prices for the revenue")
+
+    @field_validator("replica", "prefill_replica")
+    @classmethod
+    def _within_fleet(cls, rep: Replica | None, info: ValidationInfo) -> Replica | None:
+        gpus = info.data.get("gpus")
+        if rep is not None and gpus is not None and rep.gpus > gpus:
+            raise ValueError(
+                f"a replica of {rep.gpus} GPUs is larger than serving.gpus ({gpus}), by {rep.gpus - gpus} GPUs"
+            )
+        return rep
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Serving:
+        if self.gpus is None and self.daily_output_tokens is None and self.daily_input_tokens is None:
+            raise ValueError(
+                "give serving.gpus, or a daily volume (daily_output_tokens) to size the fleet from"
+            )
+        return self
+
+    @property
+    def mean_context_tokens(self) -> float:
+        """Mean KV length while decoding: given, else input + output / 2. [token]"""
+        if self.context_tokens is not None:
+            return self.context_tokens
+        return self.input_tokens + self.output_tokens / 2
+
+    @property
+    def disaggregated(self) -> bool:
+        return self.prefill_replica is not None

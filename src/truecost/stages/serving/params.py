@@ -1,0 +1,107 @@
+"""Constants of the serving model: the two fitted efficiencies and the cited fixed values.
+
+The fitted values live in `catalog/data/serving_calibration.yaml`, written by
+``python -m truecost.stages.serving.calibrate --write`` with the data they were fitted on named
+beside them; this module only reads them (through the catalog) and never edits them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ...catalog import serving_calibration
+from ...defaults import Cited
+
+ASSUMED = "ASSUMED (no figure in the reference material; a round value to replace when known)"
+TRTLLM_DOCS = "NVIDIA TensorRT-LLM docs, perf-overview.md (kv_cache_free_gpu_mem_fraction 0.95 in most runs)"
+
+# Bytes per stored value. NVFP4 packs 16 four-bit values with one FP8 (E4M3) scale: 4.5 bits
+# (NVIDIA, "Introducing NVFP4 for Efficient and Accurate Low-Precision Inference", 2025).
+BYTES_PER_VALUE: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp4": 4.5 / 8}
+# Catalog scale-up figures are both directions added (NVLink 4: 900 GB/s = 450 each way), as the
+# perf stage reads them; a collective moves data one way at a time.
+SCALE_UP_DIRECTIONS = 2.0
+# The activation precision of the MoE combine and of TP all-reduces (DeepSeek Day 6: "the MoE
+# combine uses BF16"); the dispatch goes at the matmul precision when that is fp8 (fp4 -> fp8).
+ACTIVATION_BYTES = 2.0
+
+MEMORY_USABLE = Cited(
+    0.90,
+    "1",
+    ASSUMED + ": share of HBM available to weights + KV cache after the CUDA context, activations and "
+    "allocator slack; TensorRT-LLM's benchmark runs give the KV cache 95% of the memory left after "
+    "weights and activations (" + TRTLLM_DOCS + ")",
+)
+MAX_SEQUENCES_PER_RANK = Cited(
+    2048,
+    "1",
+    "TensorRT-LLM build default max_batch_size = 2048 sequences per engine (trtllm-build / "
+    "BuildConfig default); a serving engine schedules at most this many sequences per attention rank",
+)
+COLLECTIVE_LATENCY_S = Cited(
+    10e-6,
+    "s",
+    ASSUMED + ": fixed latency of one small all-reduce / all-to-all inside a node (NCCL small-message "
+    "latency is of order 10 us on NVLink)",
+)
+SCALE_UP_FALLBACK = Cited(
+    896e9,
+    "byte/s",
+    ASSUMED + ": scale-up bandwidth per GPU, both directions, when the catalog has none (AMD MI300X: 7 "
+    "Infinity Fabric links x 64 GB/s each way)",
+)
+SCALE_OUT_FALLBACK = Cited(
+    50e9,
+    "byte/s",
+    ASSUMED + ": one 400 Gb/s NIC per GPU when the catalog has no scale-out figure (the DGX H100/H200/B200 "
+    "layout)",
+)
+
+
+@dataclass(frozen=True)
+class ServingParams:
+    """The serving model's constants.
+
+    hbm_efficiency : sustained fraction of the HBM bandwidth while decoding (weights + KV reads). [1]
+    compute_efficiency : sustained fraction of the dense peak at a precision, for matmuls and
+        attention in prefill and decode, keyed "16bit" (bf16, fp16), "fp8", "fp4". Lower
+        precisions reach a smaller share of their (larger) peak: scaling, (de)quantisation and
+        the parts of a layer that stay in 16-bit are not sped up. [1]
+    step_overhead_s : fixed time per decode step (scheduler, kernel launches). [s]
+    log_sd : standard deviation of log(predicted / measured) throughput, leave-one-out. [1]
+    """
+
+    hbm_efficiency: float
+    compute_efficiency: Mapping[str, float]
+    step_overhead_s: float
+    log_sd: float
+    source: str
+    memory_usable: float = MEMORY_USABLE.value
+    max_sequences_per_rank: float = MAX_SEQUENCES_PER_RANK.value
+    collective_latency_s: float = COLLECTIVE_LATENCY_S.value
+
+    def with_(self, **kw: Any) -> ServingParams:
+        return replace(self, **kw)
+
+    def compute(self, precision: str) -> float:
+        """Sustained compute fraction at a precision. [1]"""
+        return self.compute_efficiency[PRECISION_CLASS[precision]]
+
+
+# Precision -> key of ServingParams.compute_efficiency.
+PRECISION_CLASS = {"bf16": "16bit", "fp16": "16bit", "fp8": "fp8", "fp4": "fp4"}
+
+
+def fitted() -> ServingParams:
+    """The shipped calibration (catalog/data/serving_calibration.yaml)."""
+    cal = serving_calibration()
+    fit = cal["fitted"]
+    return ServingParams(
+        hbm_efficiency=float(fit["hbm_efficiency"]),
+        compute_efficiency={k: float(v) for k, v in fit["compute_efficiency"].items()},
+        step_overhead_s=float(fit.get("step_overhead_s", 0.0)),
+        log_sd=float(cal["leave_one_out"]["log_sd"]),
+        source=str(cal["source"]),
+    )
