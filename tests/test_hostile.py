@@ -122,6 +122,16 @@ CASES: list[tuple[str, str, str]] = [
         "fleet[0].count",
     ),
     ("pue-0.5", BASE + CLUSTER + "power: {pue: 0.5}\n", "power.pue"),
+    (
+        "serving-gpus-1e18",
+        BASE + CLUSTER + "serving: {input_tokens: 1000, output_tokens: 100, gpus: 1000000000000000000}\n",
+        "serving.gpus",
+    ),
+    (
+        "serving-daily-1e300",
+        BASE + CLUSTER + "serving: {input_tokens: 1000, output_tokens: 100, daily_output_tokens: 1.0e300}\n",
+        "serving.daily_output_tokens",
+    ),
 ]
 
 
