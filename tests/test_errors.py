@@ -28,17 +28,17 @@ def _run_yaml(tmp_path: Path, text: str) -> tuple[int, str]:
 @pytest.mark.parametrize(
     ("text", "field", "expected"),
     [
-        (BASE.replace("1.0e12", "-5"), "training.tokens", "greater than 0"),
-        (BASE.replace("1.0e12", "0"), "training.tokens", "greater than 0"),
+        (BASE.replace("1.0e12", "-5"), "training.tokens", "must lie in (0, 1e+16] tokens"),
+        (BASE.replace("1.0e12", "0"), "training.tokens", "must lie in (0, 1e+16] tokens"),
         (BASE.replace("h100-sxm", "h1000"), "cluster.accelerator", "valid ids: a100-sxm4-40gb"),
         (BASE.replace("llama-3.1-8b", "llama-9"), "model", "llama-3.1-8b, llama-33b"),
         (BASE.replace("count: 64", "count: lots"), "cluster.count", "number"),
-        (BASE.replace("mfu: 0.4", "mfu: 1.5"), "cluster.mfu", "less than or equal to 1"),
-        (BASE.replace("mfu: 0.4", "mfu: 0"), "cluster.mfu", "greater than 0"),
+        (BASE.replace("mfu: 0.4", "mfu: 1.5"), "cluster.mfu", "must lie in [0.001, 1]"),
+        (BASE.replace("mfu: 0.4", "mfu: 0"), "cluster.mfu", "must lie in [0.001, 1]"),
         (
             BASE + "pricing: {rental_usd_per_gpu_hour: -2}\n",
             "pricing.rental_usd_per_gpu_hour",
-            "greater than or equal",
+            "must lie in [0, 10,000] USD per GPU-hour",
         ),
         (BASE + "colour: blue\n", "colour", "unknown key"),
         ("model: llama-3.1-8b\ntraining: {tokens: [1, 2\n", "s.yaml", "malformed YAML at line"),

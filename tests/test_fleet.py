@@ -158,7 +158,7 @@ def test_fleet_monte_carlo() -> None:
 
 # ---- properties ----------------------------------------------------------------------------
 @settings(max_examples=25, deadline=None)
-@given(n=st.floats(1, 1e5), extra=st.floats(0, 1e5))
+@given(n=st.integers(1, 100_000), extra=st.integers(0, 100_000))
 def test_more_gpus_never_lower_capex(n: float, extra: float) -> None:
     a = truecost.estimate(_scn(_pool(count=n))).results["fleet_capex_usd"]
     b = truecost.estimate(_scn(_pool(count=n + extra))).results["fleet_capex_usd"]
@@ -189,12 +189,12 @@ def test_scaling_price_scales_capex(k: float) -> None:
 @pytest.mark.parametrize(
     ("pool", "field", "expected"),
     [
-        (_pool(count=-5), "count", "greater than 0"),
+        (_pool(count=-5), "count", "must lie in"),
         (_pool(accelerator="h9000"), "accelerator", "valid ids: a100-sxm4-40gb"),
-        (_pool(unit_price_usd=-1), "unit_price_usd", "greater than 0"),
+        (_pool(unit_price_usd=-1), "unit_price_usd", "must lie in"),
         (_pool(server_price_usd=200000), "fleet", "not both"),
-        (_pool(ownership={"life_years": 0}), "life_years", "greater than 0"),
-        (_pool(ownership={"fleet_utilisation": 1.2}), "fleet_utilisation", "less than or equal to 1"),
+        (_pool(ownership={"life_years": 0}), "life_years", "must lie in"),
+        (_pool(ownership={"fleet_utilisation": 1.2}), "fleet_utilisation", "must lie in"),
         (_pool(ownership={"unit_price_usd": 1000}), "fleet", "goes on the pool"),
         (_pool(acquisition_year=1800), "acquisition_year", "greater than or equal to 1990"),
     ],

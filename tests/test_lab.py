@@ -189,7 +189,7 @@ def test_lab_monte_carlo() -> None:
 
 # ---- properties ----------------------------------------------------------------------------
 @settings(max_examples=25, deadline=None)
-@given(n=st.floats(0, 1000), extra=st.floats(0, 1000))
+@given(n=st.integers(0, 1000), extra=st.integers(0, 1000))
 def test_more_staff_never_lowers_costs(n: float, extra: float) -> None:
     def run(count: float) -> dict[str, float]:
         return truecost.estimate(_scn(staff=[{"count": count, "compensation_usd_per_year": 3e5}])).results
@@ -216,13 +216,13 @@ def test_scaling_pay_scales_staff_cost(k: float) -> None:
         (
             {"staff": [{"count": -1, "compensation_usd_per_year": 1}]},
             "count",
-            "greater than or equal to 0",
+            "must lie in",
         ),
-        ({"model_staff_share": 1.5}, "lab.model_staff_share", "less than or equal to 1"),
-        ({"experiment_multiplier": 0.5}, "lab.experiment_multiplier", "greater than or equal to 1"),
-        ({"horizon_years": 0}, "lab.horizon_years", "greater than 0"),
+        ({"model_staff_share": 1.5}, "lab.model_staff_share", "must lie in"),
+        ({"experiment_multiplier": 0.5}, "lab.experiment_multiplier", "must lie in"),
+        ({"horizon_years": 0}, "lab.horizon_years", "must lie in"),
         ({"fleet_share": {"training": 0}}, "lab.fleet_share", "at least one positive share"),
-        ({"fleet_share": {"training": -0.1}}, "lab.fleet_share.training", "greater than or equal to 0"),
+        ({"fleet_share": {"training": -0.1}}, "lab.fleet_share.training", "must lie in"),
         ({"headcount": 3}, "lab.headcount", "unknown key"),
     ],
 )

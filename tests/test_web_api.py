@@ -19,7 +19,8 @@ CDN = re.compile(r"<(?:script|link)[^>]+(?:src|href)=[\"']?(?:https?:)?//", re.I
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
+    # Jobs in threads (the worker processes are tested on a live server in test_web_limits.py).
+    with TestClient(create_app(processes=False), raise_server_exceptions=False) as c:
         yield c
 
 
@@ -121,7 +122,7 @@ def test_samples_over_the_cap_is_refused(client: TestClient, samples: float) -> 
 
 
 def test_samples_cap_is_configurable() -> None:
-    with TestClient(create_app(samples_cap=100)) as c:
+    with TestClient(create_app(samples_cap=100, processes=False)) as c:
         assert c.post("/api/estimate", json={"scenario": "deepseek-v3", "samples": 101}).status_code == 422
         assert (
             c.post("/api/estimate", json={"scenario": "deepseek-v3", "samples": 100, "seed": 0}).status_code
@@ -179,14 +180,17 @@ def test_user_errors_are_422_with_the_field(client: TestClient, body: bytes, fie
     assert detail(r)["field"] == field
 
 
-def test_internal_errors_are_generic_500(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_internal_errors_are_generic_500(monkeypatch: pytest.MonkeyPatch) -> None:
     import truecost.chain
 
     def boom(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(truecost.chain, "estimate", boom)
-    r = client.post("/api/estimate", json={"scenario": "deepseek-v3"})
+    # Jobs in threads (processes=False): the patch must reach the code that runs them.
+    with TestClient(create_app(processes=False), raise_server_exceptions=False) as c:
+        raw = c.get("/api/presets/deepseek-v3").json()
+        r = c.post("/api/estimate", json={"scenario": raw})
     assert r.status_code == 500
     assert "secret" not in r.text and "Traceback" not in r.text
 

@@ -22,7 +22,7 @@ from .catalog import get_accelerator
 from .dates import decimal_year
 from .errors import ScenarioError
 from .result import Estimate, StageResults, ordered
-from .scenario import Scenario, load_raw, validate
+from .scenario import Scenario, load_raw, plausibility_warnings, validate
 from .scenario.cluster import Cluster
 from .stages import carbon, energy, fleet, flops, lab, model, money, run, views
 from .stages import serving as serving_stage
@@ -31,13 +31,16 @@ from .stages.perf import stage as perf
 from .stages.pricing import OwnedResult, RentalResult, owned, rental
 from .stages.run import RunResult
 from .uncertainty import (
+    BYTES_PER_OUTPUT_TRIAL,
     DEFAULT_CHUNK,
     Distribution,
     LogNormal,
+    available_memory_bytes,
     draw,
     find_distributions,
     input_streams,
     iter_chunks,
+    max_samples,
     parse_distribution,
     path_str,
     substitute,
@@ -346,14 +349,20 @@ def estimate(
     seed : makes sampling exactly reproducible (0 is a seed).
     progress : called with (done, total) after each chunk of draws.
     """
-    if samples is not None and (not isinstance(samples, int | np.integer) or samples < 2):
+    if samples is not None and (
+        isinstance(samples, bool) or not isinstance(samples, int | np.integer) or samples < 2
+    ):
         raise ScenarioError(f"expected an integer >= 2, got {samples!r}", field="samples")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
+        raise ScenarioError(f"expected an integer >= 0, got {seed!r}", field="seed")
     prep = prepare(source)
     stages = run_stages(prep.scenario)
     quantities = stages.quantities()
     formulas = stages.formulas()
     _check_finite(quantities, formulas)
     assumptions, warnings = merged_notes(stages, prep.scenario)
+    # Inputs that are possible but implausible (outside their field's plausible band).
+    warnings += [w for w in plausibility_warnings(prep.scenario) if w not in warnings]
     for p, d in prep.dists.items():
         name = path_str(p)
         try:
@@ -386,6 +395,16 @@ def estimate(
     if samples is None:
         return Estimate(results=ordered(point), **common)
 
+    # Every output's samples are kept whole (exact percentiles): refuse up front what this machine
+    # cannot hold, rather than fail with MemoryError after minutes of work.
+    cap = max_samples(len(quantities))
+    if samples > cap:
+        need = samples * len(quantities) * BYTES_PER_OUTPUT_TRIAL / 1e9
+        raise ScenarioError(
+            f"{samples:,} samples of {len(quantities)} results would need about {need:,.1f} GB; with "
+            f"{available_memory_bytes() / 1e9:,.1f} GB available now this machine holds at most {cap:,}",
+            field="samples",
+        )
     # One random stream per input (keyed by seed and path): results do not depend on the chunk size.
     sampled = {**prep.sampled, **predicted_dists(stages)}
     streams = input_streams(sampled, seed)

@@ -23,6 +23,8 @@ app = typer.Typer(
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 1
+OPTION_FIELDS = ("samples", "seed")
 
 
 def _user_errors(fn: F) -> F:
@@ -35,14 +37,41 @@ def _user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except (TruecostError, UnknownIdError) as exc:
-            typer.echo(f"error: {exc}", err=True)
+            text = str(exc)
+            field = getattr(exc, "field", None)
+            if field in OPTION_FIELDS:  # the library's `samples` is the command's `--samples`
+                text = f"--{field}: " + text.removeprefix(f"{field}: ")
+            typer.echo(f"error: {text}", err=True)
             raise typer.Exit(EXIT_USER_ERROR) from None
+        except (RecursionError, MemoryError) as exc:
+            typer.echo(f"error: scenario: the input is too large to process ({type(exc).__name__})", err=True)
+            raise typer.Exit(EXIT_USER_ERROR) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # a bug: say so in one line; TRUECOST_DEBUG=1 shows the traceback
+            import os
+
+            if os.environ.get("TRUECOST_DEBUG"):
+                raise
+            typer.echo(
+                f"internal error: {type(exc).__name__}: {exc} (a bug in truecost; run with "
+                "TRUECOST_DEBUG=1 for the traceback)",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
 
 
 def _print_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, indent=2, allow_nan=False))
+    try:
+        text = json.dumps(obj, indent=2, allow_nan=False)
+    except ValueError:  # a NaN or infinity reached the output: refuse rather than print invalid JSON
+        raise TruecostError(
+            "the output holds a value that is not a finite number; check the inputs it depends on",
+            field="scenario",
+        ) from None
+    typer.echo(text)
 
 
 ScenarioArg = Annotated[
@@ -66,8 +95,14 @@ SamplesOpt = Annotated[
     ),
 ]
 SeedOpt = Annotated[
-    int | None, typer.Option("--seed", help="Random seed; the same seed gives exactly the same output.")
+    int | None,
+    typer.Option(
+        "--seed", min=0, help="Random seed (0 or more); the same seed gives exactly the same output."
+    ),
 ]
+# Sobol' base samples: scipy needs a power of two; the chain runs n x (inputs + 2) trials at
+# once, ~0.7 GB at 65,536 for a lab scenario with ten uncertain inputs.
+SENSITIVITY_MAX = 1 << 16
 
 
 def _version(flag: bool) -> None:
@@ -168,6 +203,8 @@ def estimate(
     seed = _seed(samples, seed)
     with _Progress(samples) as progress_cb:
         est = run_estimate(scenario, samples=samples, seed=seed, progress=progress_cb)
+    if json_out or csv_out:  # warnings on stderr; stdout stays machine-readable
+        _warn(list(est.warnings))
     if json_out:
         _print_json(est.to_dict())
         return
@@ -410,7 +447,8 @@ def catalog(
         ],
         "hardware-prices": ["accelerator_id", "date", "usd_per_accelerator", "kind", "item", "verification"],
     }[kind]
-    print_renderable(rows_table(rows, [c for c in columns if not rows or c in rows[0]], f"Catalog: {kind}"))
+    shown = [c for c in columns if not rows or c in rows[0]]
+    print_renderable(rows_table(rows, shown, f"Catalog: {kind}"))
 
 
 @app.command()
@@ -445,13 +483,30 @@ def sensitivity(
         typer.Option(help="Result to explain; default the deepest available (lab_total_cost_usd first)."),
     ] = None,
     samples: Annotated[
-        int, typer.Option(help="Base samples for the Sobol estimate (scipy.stats.sobol_indices).", min=64)
+        int,
+        typer.Option(
+            help="Base samples for the Sobol estimate (scipy.stats.sobol_indices): a power of two "
+            f"from 64 to {SENSITIVITY_MAX:,}.",
+            min=64,
+        ),
     ] = 4096,
     seed: SeedOpt = None,
 ) -> None:
     """Which uncertain inputs drive the result: one-at-a-time tornado (p5 to p95) and Sobol indices."""
     from .analysis.sensitivity import sensitivity as run_sensitivity
 
+    if samples > SENSITIVITY_MAX:
+        raise TruecostError(
+            f"{samples:,} base samples are over the limit of {SENSITIVITY_MAX:,} (the analysis runs "
+            "samples x (inputs + 2) trials at once; more do not fit in memory)",
+            field="--samples",
+        )
+    if samples & (samples - 1):
+        below = 1 << (samples.bit_length() - 1)
+        raise TruecostError(
+            f"{samples:,} is not a power of two (Sobol' sampling needs one); try {below:,} or {below * 2:,}",
+            field="--samples",
+        )
     seed = _seed(samples, seed)
     res = run_sensitivity(scenario, output=output, n=samples, seed=seed)
     if json_out:
@@ -524,11 +579,20 @@ def report(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind; loopback by default.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    deadline: Annotated[
+        float,
+        typer.Option(
+            help="Seconds an estimate, report or view may take, queueing included; the work is "
+            "stopped (its worker process killed) when it passes.",
+            min=0.5,
+            max=3600,
+        ),
+    ] = 20.0,
 ) -> None:
     """Start the local web calculator (FastAPI; OpenAPI docs at /docs)."""
     from .web import serve as run_server
 
-    run_server(host=host, port=port)
+    run_server(host=host, port=port, deadline_s=deadline)
 
 
 def main() -> None:

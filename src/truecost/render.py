@@ -349,11 +349,13 @@ def rows_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> Ta
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr)
+    return Console(stderr=stderr, markup=False)
 
 
 def print_renderable(obj: Any, stderr: bool = False) -> None:
-    Console(stderr=stderr).print(obj)
+    # markup=False: names, notes and sources from a scenario print literally (`name: "[/x]"` is
+    # text, not a tag); styling goes through rich Text objects, never markup strings.
+    Console(stderr=stderr, markup=False).print(obj)
 
 
 def sensitivity_table(res: dict[str, Any], width: int = 80) -> Table:

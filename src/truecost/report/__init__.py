@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,15 @@ from ..errors import TruecostError
 from ..result import Estimate
 from .content import ReportData, gather
 
-__all__ = ["FORMATS", "SENSITIVITY_N", "html_report", "report_data", "write_compare", "write_report"]
+__all__ = [
+    "FORMATS",
+    "SENSITIVITY_N",
+    "html_report",
+    "report_data",
+    "write_atomic",
+    "write_compare",
+    "write_report",
+]
 
 # Base samples of the Sobol' estimate behind the tornado chart: enough to rank inputs, and
 # quick (the chain runs vectorised on n x (inputs + 2) trials).
@@ -63,17 +73,42 @@ def html_report(
     return document(data, note)
 
 
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` all or nothing: a temporary file in the same folder, flushed to
+    disk, then renamed over `path` (atomic on POSIX and Windows). On any failure (a full disk,
+    an interrupt) the temporary file is removed and the old `path`, if any, is left as it was."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        if path.exists():  # keep the old file's permissions
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 def _write_html(data: ReportData, path: Path, note: str) -> None:
     from .html import document
 
-    path.write_text(document(data, note), encoding="utf-8")
+    write_atomic(path, document(data, note))
 
 
 def _write_md(data: ReportData, path: Path, note: str) -> None:
     from .markdown import document
 
     text, _pngs = document(data, path, note)
-    path.write_text(text, encoding="utf-8")
+    write_atomic(path, text)
 
 
 FORMATS: dict[str, Callable[[ReportData, Path, str], None]] = {"html": _write_html, "md": _write_md}

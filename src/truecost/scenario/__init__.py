@@ -5,6 +5,7 @@ Imports no stage: a stage takes its section's model from here as an argument.
 
 from __future__ import annotations
 
+from .checks import plausibility_warnings
 from .loading import (
     PRESET_PACKAGE,
     Scenario,
@@ -20,6 +21,7 @@ __all__ = [
     "Scenario",
     "load_raw",
     "parse_yaml",
+    "plausibility_warnings",
     "preset_names",
     "preset_summaries",
     "validate",

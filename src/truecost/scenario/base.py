@@ -1,17 +1,118 @@
-"""Shared pydantic building blocks for scenario sections (imported by every section's module)."""
+"""Shared pydantic building blocks for scenario sections (imported by every section's module).
+
+Every numeric input carries a `Range`: the values that are physically possible (outside them
+the scenario is refused, naming the field and the range) and, inside those, a plausible band
+(outside it the estimate carries a warning; see `truecost.scenario.plausibility`).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+
+class Drawn(float):
+    """A value a distribution gave (its median or a percentile), not one the user wrote.
+
+    `truecost.uncertainty.substitute` returns these, so that a whole-number input such as a
+    fleet pool's count may be uncertain (`{ci90: [100, 300]}`) while `count: 1.5` is refused.
+    """
+
+    __slots__ = ()
+
 
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Fraction = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
 Year = Annotated[float, Field(ge=1990, le=2100, allow_inf_nan=False)]
+
+
+def _fmt(x: float) -> str:
+    if x == 0 or 1e-3 <= abs(x) < 1e7:
+        return f"{x:,.6g}" if abs(x) >= 1000 and float(x).is_integer() else f"{x:.6g}"
+    return f"{x:.3g}"
+
+
+@dataclass(frozen=True)
+class Range:
+    """Annotated metadata of a numeric input: its possible range and its plausible band.
+
+    lo, hi : the possible range; `lo_open` excludes `lo` itself (a quantity that must be > 0).
+    plausible : (low, high) band; a value outside it is possible but worth a warning.
+    unit : printed after the numbers in messages.
+    whole : the value counts things (accelerators, sequences, people): a whole number, never a
+        boolean. A distribution's draws are exempt (they are continuous by construction).
+
+    >>> from pydantic import TypeAdapter
+    >>> TypeAdapter(Annotated[float, Range(1, 100, whole=True)]).validate_python(1.5)
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for function-before[...]
+      Value error, must be a whole number [type=value_error, input_value=1.5, input_type=float]
+    ...
+    """
+
+    lo: float
+    hi: float
+    unit: str = ""
+    plausible: tuple[float, float] | None = None
+    lo_open: bool = False
+    whole: bool = False
+
+    def describe(self) -> str:
+        left = "(" if self.lo_open else "["
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{left}{_fmt(self.lo)}, {_fmt(self.hi)}]{unit}"
+
+    def _before(self, v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError("must be a number, not true/false")
+        if self.whole and not isinstance(v, Drawn):
+            if isinstance(v, float) and math.isfinite(v) and not v.is_integer():
+                raise ValueError("must be a whole number")
+            if isinstance(v, str):
+                raise ValueError("must be a whole number")
+        return v
+
+    def _after(self, v: Any) -> Any:
+        if v is None:
+            return v
+        x = float(v)
+        ok = (x > self.lo if self.lo_open else x >= self.lo) and x <= self.hi
+        if not ok:
+            raise ValueError(f"must lie in {self.describe()}")
+        return v
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        inner = core_schema.no_info_after_validator_function(self._after, handler(source))
+        return core_schema.no_info_before_validator_function(self._before, inner)
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        js = handler(schema)
+        js["exclusiveMinimum" if self.lo_open else "minimum"] = self.lo
+        js["maximum"] = self.hi
+        if self.whole:
+            js["multipleOf"] = 1
+        return js
 
 
 def _known_accelerator(v: str) -> str:
@@ -24,6 +125,12 @@ def _known_accelerator(v: str) -> str:
 
 
 AcceleratorId = Annotated[str, AfterValidator(_known_accelerator)]
+
+# Common ranges. Money: at most $10 trillion anywhere (a lab-year of the largest labs is ~1e11).
+USD = Range(0, 1e13, "USD")
+FRACTION = Range(0, 1, lo_open=True)
+SHARE = Range(0, 1)
+YEARS = Range(0, 100, "years", lo_open=True)
 
 
 def _known_stack(v: str) -> str:

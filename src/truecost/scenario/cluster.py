@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .base import AcceleratorId, Fraction, Frozen, PosFloat, StackName
-from .training import Precision
+from .base import AcceleratorId, Frozen, Range, StackName
+from .training import GPU_HOURS, Precision
+
+# Bounds. The largest training clusters hold ~1e5 accelerators (xAI Colossus, 2024: 100k-200k
+# H100); 1e7 is refused because the layout search enumerates divisors of the count (a
+# square-root loop) and nothing physical comes near it. Scale-up domains: 8 (DGX) to 72 (NVL72)
+# and 576 (NVL576, announced).
+GPU_COUNT = Range(1, 1e7, "accelerators", plausible=(1, 1e6), whole=True)
+GPUS_PER_NODE = Range(1, 1024, "accelerators", plausible=(1, 576), whole=True)
+# MFU: published runs report 0.2-0.6 (PaLM 0.46, Llama 3 0.38-0.43, DeepSeek-V3 ~0.39 of FP8
+# peak is ~0.2 of it); below 0.1% a run is not training. Above 0.75 no published run.
+MFU = Range(1e-3, 1, plausible=(0.05, 0.75))
+GOODPUT = Range(0.01, 1, plausible=(0.5, 1))
+DEGREE = Range(1, 1e7, whole=True)
+MICRO_BATCH = Range(1, 2**27, "sequences", whole=True)
+VIRTUAL_STAGES = Range(1, 1024, whole=True)
+INTRA_GB_PER_S = Range(0, 1e5, "GB/s", plausible=(10, 1e4), lo_open=True)
+INTER_GBIT_PER_S = Range(0, 1e6, "Gbit/s", plausible=(10, 1e5), lo_open=True)
 
 # Registries: code used inside the vectorised evaluation <- scenario name. Order is the code.
 RECOMPUTE_MODES: tuple[str, ...] = ("none", "selective", "full")
@@ -47,20 +64,26 @@ class Parallelism(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    tp: PositiveInt | None = Field(default=None, description="tensor-parallel degree")
-    pp: PositiveInt | None = Field(default=None, description="pipeline-parallel degree")
-    dp: PositiveInt | None = Field(default=None, description="data-parallel degree")
-    ep: PositiveInt | None = Field(default=None, description="expert-parallel degree (MoE); divides dp * cp")
-    cp: PositiveInt | None = Field(default=None, description="context-parallel degree")
-    micro_batch: PositiveInt | None = Field(default=None, description="sequences per micro-batch")
+    tp: Annotated[int, DEGREE] | None = Field(default=None, description="tensor-parallel degree")
+    pp: Annotated[int, DEGREE] | None = Field(default=None, description="pipeline-parallel degree")
+    dp: Annotated[int, DEGREE] | None = Field(default=None, description="data-parallel degree")
+    ep: Annotated[int, DEGREE] | None = Field(
+        default=None, description="expert-parallel degree (MoE); divides dp * cp"
+    )
+    cp: Annotated[int, DEGREE] | None = Field(default=None, description="context-parallel degree")
+    micro_batch: Annotated[int, MICRO_BATCH] | None = Field(
+        default=None, description="sequences per micro-batch"
+    )
     recompute: Literal["none", "selective", "full"] | None = Field(
         default=None, description="activation recomputation"
     )
     schedule: Literal["1f1b", "interleaved", "dualpipe"] | None = Field(
         default=None, description="pipeline schedule"
     )
-    virtual_stages: PositiveInt | None = Field(default=None, description="model chunks per GPU (interleaved)")
-    zero: int | None = Field(default=None, ge=0, le=3, description="ZeRO stage 0-3")
+    virtual_stages: Annotated[int, VIRTUAL_STAGES] | None = Field(
+        default=None, description="model chunks per GPU (interleaved)"
+    )
+    zero: Annotated[int, Range(0, 3, whole=True)] | None = Field(default=None, description="ZeRO stage 0-3")
 
     @model_validator(mode="after")
     def _consistent(self) -> Parallelism:
@@ -97,22 +120,26 @@ class Network(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    intra_node_gb_per_s: PositiveFloat | None = Field(
+    intra_node_gb_per_s: Annotated[float, INTRA_GB_PER_S] | None = Field(
         default=None, description="NVLink-class GB/s per GPU, as published"
     )
-    inter_node_gbit_per_s: PositiveFloat | None = Field(
+    inter_node_gbit_per_s: Annotated[float, INTER_GBIT_PER_S] | None = Field(
         default=None, description="NIC Gbit/s per node, all NICs"
     )
 
 
 class Cluster(Frozen):
     accelerator: AcceleratorId
-    count: PosFloat | None = Field(None, description="accelerators used by the run")
-    gpus_per_node: Annotated[int, Field(gt=0)] | None = None
-    mfu: Fraction | None = None
-    mfu_basis: Precision = "bf16"
-    gpu_hours: PosFloat | None = None
-    goodput: Fraction | None = Field(
+    count: Annotated[float, GPU_COUNT] | None = Field(None, description="accelerators used by the run")
+    gpus_per_node: Annotated[int, GPUS_PER_NODE] | None = None
+    mfu: Annotated[float, MFU] | None = None
+    mfu_basis: Precision = Field(
+        "bf16",
+        description="precision of the dense peak MFU is measured against; default bf16, or the "
+        "accelerator's 16-bit peak where it has no bf16 figure (V100: fp16)",
+    )
+    gpu_hours: Annotated[float, GPU_HOURS] | None = None
+    goodput: Annotated[float, GOODPUT] | None = Field(
         None, description="productive share of wall-clock time (checkpoints, restarts, evaluation)"
     )
     stack: StackName | None = Field(
@@ -125,3 +152,19 @@ class Cluster(Frozen):
     )
     parallelism: Parallelism = Parallelism()
     network: Network = Network()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_mfu_basis(cls, data: Any) -> Any:
+        """bf16 unless the accelerator publishes no bf16 peak (V100: fp16 only): then its 16-bit,
+        or else its only, dense peak. Without this a V100 run with no `mfu_basis` failed late."""
+        if not isinstance(data, Mapping) or data.get("mfu_basis") is not None:
+            return data
+        from ..catalog import accelerators
+
+        acc_id = data.get("accelerator")
+        acc = accelerators().get(acc_id) if isinstance(acc_id, str) else None
+        peaks = getattr(acc, "peak_flop_per_s", None) or {}
+        if peaks and "bf16" not in peaks:
+            return {**data, "mfu_basis": "fp16" if "fp16" in peaks else sorted(peaks)[0]}
+        return data

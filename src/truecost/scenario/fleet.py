@@ -6,8 +6,12 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from .base import AcceleratorId, Frozen, PosFloat, Year
-from .ownership import Ownership
+from .base import AcceleratorId, Frozen, Range, Year
+from .cluster import GPUS_PER_NODE
+from .ownership import SERVER_PRICE, UNIT_PRICE, Ownership
+
+# A lab's pool: up to ~1e6 accelerators (the largest announced fleets); 1e8 is refused.
+POOL_COUNT = Range(1, 1e8, "accelerators", plausible=(1, 2e6), whole=True)
 
 
 class FleetPool(Frozen):
@@ -15,14 +19,14 @@ class FleetPool(Frozen):
 
     name: str = Field(default="", description="label, e.g. 'High-Flyer A100 (2021)'")
     accelerator: AcceleratorId = Field(description="catalog id")
-    count: PosFloat = Field(description="accelerators in the pool [1]")
-    unit_price_usd: PosFloat | None = Field(
+    count: Annotated[float, POOL_COUNT] = Field(description="accelerators in the pool [1]")
+    unit_price_usd: Annotated[float, UNIT_PRICE] | None = Field(
         default=None, description="price per accelerator; the server overhead multiplier is applied [USD]"
     )
-    server_price_usd: PosFloat | None = Field(
+    server_price_usd: Annotated[float, SERVER_PRICE] | None = Field(
         default=None, description="price per whole server, all in (no overhead applied) [USD]"
     )
-    gpus_per_node: Annotated[int, Field(gt=0)] | None = Field(
+    gpus_per_node: Annotated[int, GPUS_PER_NODE] | None = Field(
         default=None, description="default from catalog"
     )
     acquisition_year: Year | None = None

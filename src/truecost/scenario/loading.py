@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import ScenarioError, path_str
+from .limits import check_tree, scan_yaml
 from .root import Scenario
 
 PRESET_PACKAGE = "truecost.presets"
@@ -54,6 +55,7 @@ def parse_yaml(text: str, where: str = "scenario") -> dict[str, Any]:
 
 def _read_yaml(text: str, where: str) -> dict[str, Any]:
     try:
+        scan_yaml(text, _Loader, where)  # size, depth, aliases, keys: before any node is built
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -62,12 +64,14 @@ def _read_yaml(text: str, where: str) -> dict[str, Any]:
         raise ScenarioError(f"malformed YAML{at}: {problem}", field=where) from None
     if not isinstance(data, dict):
         raise ScenarioError("expected a YAML mapping (keys such as model, training, cluster)", field=where)
+    check_tree(data, where)
     return data
 
 
 def load_raw(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     """A preset name, a YAML path or a dict -> the raw scenario dict (distributions untouched)."""
     if isinstance(source, Mapping):
+        check_tree(source)
         return dict(source)
     text_source = str(source)
     if text_source in preset_names():
@@ -106,7 +110,7 @@ def _describe_error(err: Mapping[str, Any]) -> tuple[str, str]:
 def validate(raw: Mapping[str, Any]) -> Scenario:
     """Raw dict (numbers only) -> frozen Scenario, or ScenarioError naming the first bad field."""
     try:
-        return Scenario.model_validate(raw)
+        scn = Scenario.model_validate(raw)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         first = errors[0]
@@ -117,6 +121,10 @@ def validate(raw: Mapping[str, Any]) -> Scenario:
         raise
     except ValueError as exc:  # raised inside a validator outside pydantic's wrapping
         raise ScenarioError(str(exc)) from None
+    from .checks import check
+
+    check(scn)
+    return scn
 
 
 def preset_summaries() -> list[dict[str, str]]:

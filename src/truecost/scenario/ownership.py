@@ -7,7 +7,18 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Fraction, Frozen, NonNegFloat, PosFloat
+from .base import FRACTION, YEARS, Frozen, Range
+
+# An accelerator sells for $5k-$70k (V100 to GB200); a server for up to ~$4M (an NVL72 rack).
+UNIT_PRICE = Range(0, 1e7, "USD", plausible=(500, 2e5), lo_open=True)
+SERVER_PRICE = Range(0, 1e8, "USD", plausible=(5e3, 5e6), lo_open=True)
+SERVER_OVERHEAD = Range(1, 20, plausible=(1, 3))
+STORAGE_SHARE = Range(0, 10, plausible=(0, 0.5))
+DECAY = Range(0, 10, "orders of magnitude a year", plausible=(0.01, 1), lo_open=True)
+AGE = Range(0, 100, "years", plausible=(0, 10))
+RATE = Range(0, 1, "per year", plausible=(0, 0.3))
+COLOCATION = Range(0, 1e4, "USD/kW-month", plausible=(50, 1000))
+BUILD = Range(0, 1e9, "USD/MW", plausible=(1e6, 5e7))
 
 # Names of the registered methods (the registries with their formulas are in truecost.stages.pricing;
 # a test checks the two agree).
@@ -26,20 +37,22 @@ class Ownership(Frozen):
     pool gives as `unit_price_usd` / `server_price_usd`).
     """
 
-    unit_price_usd: PosFloat | None = Field(
+    unit_price_usd: Annotated[float, UNIT_PRICE] | None = Field(
         default=None, description="price of one accelerator (chip or baseboard share) for the run [USD]"
     )
-    server_price_usd: PosFloat | None = Field(
+    server_price_usd: Annotated[float, SERVER_PRICE] | None = Field(
         default=None, description="price of one whole server (all its accelerators) for the run [USD]"
     )
     price_source: str = Field(default="", description="where the price comes from")
-    server_overhead: Annotated[float, Field(ge=1, allow_inf_nan=False)] | None = Field(
+    server_overhead: Annotated[float, SERVER_OVERHEAD] | None = Field(
         default=None, description="server cost per accelerator / accelerator price [1]"
     )
-    networking_share: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] | None = Field(
+    networking_share: Annotated[float, Range(0, 0.99, plausible=(0, 0.5))] | None = Field(
         default=None, description="cluster interconnect as a share of total cluster hardware cost [1]"
     )
-    storage_share: NonNegFloat | None = Field(default=None, description="cluster storage / server cost [1]")
+    storage_share: Annotated[float, STORAGE_SHARE] | None = Field(
+        default=None, description="cluster storage / server cost [1]"
+    )
     method: str | None = Field(
         default=None,
         description="straight-line | value-decay | epoch (Epoch AI's amortised hardware + energy method, one "
@@ -48,36 +61,38 @@ class Ownership(Frozen):
     depreciation: str | None = Field(
         default=None, description="v1 key, kept: straight-line | epoch-decay (= method value-decay)"
     )
-    life_years: PosFloat | None = Field(default=None, description="straight-line depreciation life [yr]")
-    decay_oom_per_year: PosFloat | None = Field(
+    life_years: Annotated[float, Range(0, 50, "years", plausible=(1, 15), lo_open=True)] | None = Field(
+        default=None, description="straight-line depreciation life [yr]"
+    )
+    decay_oom_per_year: Annotated[float, DECAY] | None = Field(
         default=None, description="value decay, orders of magnitude a year"
     )
-    hardware_age_years: NonNegFloat | None = Field(
+    hardware_age_years: Annotated[float, AGE] | None = Field(
         default=None, description="age of the hardware at the run [yr]"
     )
-    cost_of_capital: NonNegFloat | None = Field(
+    cost_of_capital: Annotated[float, RATE] | None = Field(
         default=None, description="annual rate on capital tied up [1/yr]"
     )
-    maintenance_share_per_year: NonNegFloat | None = Field(
+    maintenance_share_per_year: Annotated[float, RATE] | None = Field(
         default=None, description="maintenance / CapEx a year"
     )
-    operations_share_per_year: NonNegFloat | None = Field(
+    operations_share_per_year: Annotated[float, RATE] | None = Field(
         default=None, description="operations staff / CapEx a year"
     )
-    fleet_utilisation: Fraction | None = Field(
+    fleet_utilisation: Annotated[float, FRACTION] | None = Field(
         default=None, description="share of owned hours doing useful work"
     )
     facility: str | None = Field(default=None, description="colocation | owned-build")
-    colocation_usd_per_kw_month: NonNegFloat | None = Field(
+    colocation_usd_per_kw_month: Annotated[float, COLOCATION] | None = Field(
         default=None, description="wholesale colocation rate"
     )
-    build_usd_per_mw: NonNegFloat | None = Field(
+    build_usd_per_mw: Annotated[float, BUILD] | None = Field(
         default=None, description="owned data-centre build cost per MW IT"
     )
-    facility_life_years: PosFloat | None = Field(
+    facility_life_years: Annotated[float, YEARS] | None = Field(
         default=None, description="life of an owned data centre [yr]"
     )
-    horizon_years: PosFloat | None = Field(default=None, description="fleet TCO horizon [yr]")
+    horizon_years: Annotated[float, YEARS] | None = Field(default=None, description="fleet TCO horizon [yr]")
     sources: Mapping[str, str] = Field(
         default_factory=dict, description="source of each given input, keyed by field name"
     )

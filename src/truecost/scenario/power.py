@@ -6,7 +6,13 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from .base import Fraction, Frozen, NonNegFloat, PosFloat
+from .base import FRACTION, Frozen, Range
+
+# Server power / chip TDP: DGX H100 10.2 kW / 8 x 700 W = 1.82; below 1 the server would draw
+# less than its chips. PUE: 1.0 is the ideal; hyperscalers report 1.1, old enterprise rooms 2-3.
+SERVER_TO_CHIP = Range(0, 10, plausible=(1, 3), lo_open=True)
+PUE = Range(1, 5, plausible=(1, 2.5))
+ELECTRICITY = Range(0, 10, "USD/kWh", plausible=(0.01, 1))
 
 # The most power-hungry accelerator in the catalog draws 1,200 W (GB200 per GPU); a DGX server is
 # ~10 kW. 5 kW per device leaves room for a device figure with its server share and PUE folded in
@@ -34,10 +40,14 @@ class Power(Frozen):
     gpu_watts_include_pue: bool = Field(
         False, description="power.gpu_watts has the PUE folded in: energy does not apply pue again"
     )
-    server_to_chip: PosFloat | None = Field(None, description="server power / accelerator TDP")
-    utilisation: Fraction | None = Field(None, description="average power as a share of server TDP")
-    pue: Annotated[float, Field(ge=1, allow_inf_nan=False)] | None = None
-    electricity_usd_per_kwh: NonNegFloat | None = None
+    server_to_chip: Annotated[float, SERVER_TO_CHIP] | None = Field(
+        None, description="server power / accelerator TDP"
+    )
+    utilisation: Annotated[float, FRACTION] | None = Field(
+        None, description="average power as a share of server TDP"
+    )
+    pue: Annotated[float, PUE] | None = None
+    electricity_usd_per_kwh: Annotated[float, ELECTRICITY] | None = None
 
     @model_validator(mode="after")
     def _pue_flag_needs_watts(self) -> Power:

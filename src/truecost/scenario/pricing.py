@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field, field_validator
 
-from .base import DateText, Frozen, NonNegFloat
+from .base import DateText, Frozen, Range
 
 # The registry of bases with their labels and fallbacks is truecost.catalog.prices.BASES.
+# Market rates run $0.5-12/GPU-hour (H100 on-demand list ~$12, market ~$2-3); $10,000 is refused.
+RENTAL = Range(0, 10_000, "USD per GPU-hour", plausible=(0.05, 100))
 
 
 class Pricing(Frozen):
-    rental_usd_per_gpu_hour: NonNegFloat | None = Field(
+    rental_usd_per_gpu_hour: Annotated[float, RENTAL] | None = Field(
         None, description="rental price; default the catalog's price on `basis` in force at `date`"
     )
     basis: str | None = Field(

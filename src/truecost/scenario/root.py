@@ -58,6 +58,27 @@ class Scenario(Frozen):
             data["model_id"] = mid
         return data
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_precision(cls, data: Any) -> Any:
+        """training.precision defaults to bf16, or to fp16 on an accelerator with no bf16 peak
+        (V100): the step-time model needs a precision the hardware has."""
+        if not isinstance(data, Mapping):
+            return data
+        training, cluster = data.get("training"), data.get("cluster")
+        if isinstance(training, Mapping) and training.get("precision") is not None:
+            return data
+        acc_id = cluster.get("accelerator") if isinstance(cluster, Mapping) else None
+        if not isinstance(acc_id, str):
+            return data
+        from ..catalog import accelerators
+
+        peaks = getattr(accelerators().get(acc_id), "peak_flop_per_s", None) or {}
+        if peaks and "bf16" not in peaks and "fp16" in peaks:
+            base = dict(training) if isinstance(training, Mapping) else {}
+            return {**data, "training": {**base, "precision": "fp16"}}
+        return data
+
     @property
     def arch(self) -> Architecture | None:
         return self.model

@@ -8,9 +8,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, PositiveInt, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from .base import AcceleratorId, Frozen, NonNegFloat, PosFloat
+from .base import AcceleratorId, Frozen, Range
+
+# Bounds. DeepSeek's published day (Feb 2025): 1,814 GPUs, 608e9 input and 168e9 output tokens,
+# 3,619 / 1,000 tokens per request, 47.6 ms per output token, $0.14-2.19 per million tokens.
+SERVING_GPUS = Range(1, 1e8, "accelerators", plausible=(1, 2e6), whole=True)
+REPLICA_GPUS = Range(1, 1e5, "accelerators", plausible=(1, 4096), whole=True)
+REQUEST_TOKENS = Range(0, 1e8, "tokens", plausible=(1, 2e6), lo_open=True)
+DAILY_TOKENS = Range(0, 1e17, "tokens a day", plausible=(1e3, 1e15), lo_open=True)
+TPOT_MS = Range(0, 1e6, "ms", plausible=(1, 1000), lo_open=True)
+RATE = Range(0, 1e8, "tokens/s", plausible=(1, 1e6), lo_open=True)
+FACTOR = Range(0, 100, plausible=(0.1, 10), lo_open=True)
+PRICE_PER_M = Range(0, 1e4, "USD per million tokens", plausible=(0, 1000))
+
+ServingGpus = Annotated[int, SERVING_GPUS]
+ReplicaGpus = Annotated[int, REPLICA_GPUS]
+Tokens = Annotated[float, REQUEST_TOKENS]
 
 ServingPrecision = Literal["bf16", "fp16", "fp8", "fp4"]
 KvPrecision = Literal["bf16", "fp16", "fp8"]
@@ -21,10 +36,10 @@ class Replica(Frozen):
     """One model instance: `gpus` accelerators; attention split `tp` ways and replicated `dp`
     times (tp x dp = gpus); routed experts spread over `ep` of them (MoE only)."""
 
-    gpus: PositiveInt = Field(description="accelerators in one replica")
-    tp: PositiveInt = Field(1, description="tensor-parallel degree of attention and dense layers")
-    ep: PositiveInt = Field(1, description="expert-parallel degree (routed experts spread over ep GPUs)")
-    dp: PositiveInt | None = Field(None, description="attention data-parallel degree; default gpus / tp")
+    gpus: ReplicaGpus = Field(description="accelerators in one replica")
+    tp: ReplicaGpus = Field(1, description="tensor-parallel degree of attention and dense layers")
+    ep: ReplicaGpus = Field(1, description="expert-parallel degree (routed experts spread over ep GPUs)")
+    dp: ReplicaGpus | None = Field(None, description="attention data-parallel degree; default gpus / tp")
 
     @model_validator(mode="after")
     def _layout(self) -> Replica:
@@ -43,9 +58,11 @@ class Replica(Frozen):
 class TokenPrices(Frozen):
     """List prices per million tokens. [USD/Mtoken]"""
 
-    input_cache_hit: NonNegFloat | None = Field(None, description="input served from the prefix cache")
-    input: NonNegFloat = Field(description="input computed (cache miss)")
-    output: NonNegFloat = Field(description="output (completion) tokens")
+    input_cache_hit: Annotated[float, PRICE_PER_M] | None = Field(
+        None, description="input served from the prefix cache"
+    )
+    input: Annotated[float, PRICE_PER_M] = Field(description="input computed (cache miss)")
+    output: Annotated[float, PRICE_PER_M] = Field(description="output (completion) tokens")
 
 
 class Serving(Frozen):
@@ -54,33 +71,37 @@ class Serving(Frozen):
     kv_precision: KvPrecision | None = Field(
         None, description="KV-cache and attention-core precision; default the precision (fp8 for fp4)"
     )
-    gpus: PositiveInt | None = Field(None, description="GPUs serving; omit to size from the daily volume")
+    gpus: ServingGpus | None = Field(None, description="GPUs serving; omit to size from the daily volume")
     replica: Replica | None = Field(None, description="decode (or combined) instance; searched when absent")
     prefill_replica: Replica | None = Field(None, description="present = prefill/decode disaggregated")
-    input_tokens: PosFloat = Field(description="mean prompt length per request [token]")
-    output_tokens: PosFloat = Field(description="mean completion length [token]")
-    context_tokens: PosFloat | None = Field(
+    input_tokens: Tokens = Field(description="mean prompt length per request [token]")
+    output_tokens: Tokens = Field(description="mean completion length [token]")
+    context_tokens: Tokens | None = Field(
         None,
         description="mean KV length while decoding, per output token (long completions weigh more, so it "
         "may exceed input + output / 2); default input + output / 2 [token]",
     )
     cache_hit_rate: HitRate = Field(0.0, description="share of input tokens served from the prefix cache")
-    tpot_ms: PosFloat | None = Field(
+    tpot_ms: Annotated[float, TPOT_MS] | None = Field(
         None, description="latency target per output token; omit for maximum throughput [ms]"
     )
-    output_tokens_per_s_per_gpu: PosFloat | None = Field(
+    output_tokens_per_s_per_gpu: Annotated[float, RATE] | None = Field(
         None, description="measured decode rate; skips the throughput model [token/s]"
     )
-    input_tokens_per_s_per_gpu: PosFloat | None = Field(
+    input_tokens_per_s_per_gpu: Annotated[float, RATE] | None = Field(
         None, description="measured prefill rate, cache hits counted; skips the throughput model [token/s]"
     )
-    throughput_factor: PosFloat = Field(
+    throughput_factor: Annotated[float, FACTOR] = Field(
         1.0,
         description="multiplier on the predicted rates (not on measured ones); in Monte Carlo runs the "
         "chain draws it from the calibration's leave-one-out errors unless it is given",
     )
-    daily_input_tokens: PosFloat | None = Field(None, description="input tokens served per day [token]")
-    daily_output_tokens: PosFloat | None = Field(None, description="output tokens served per day [token]")
+    daily_input_tokens: Annotated[float, DAILY_TOKENS] | None = Field(
+        None, description="input tokens served per day [token]"
+    )
+    daily_output_tokens: Annotated[float, DAILY_TOKENS] | None = Field(
+        None, description="output tokens served per day [token]"
+    )
     price_usd_per_m_tokens: TokenPrices | None = Field(None, description="list prices for the revenue")
 
     @field_validator("replica", "prefill_replica")

@@ -1,36 +1,53 @@
 """The local web calculator: a FastAPI app with a JSON API and one page (vanilla JS, no CDN).
 
-Every route is a thin call into the library. User errors are HTTP 422 naming the field
-(`{"detail": {"field": "training.tokens", "message": "..."}}`); anything else is a generic 500
-without a traceback. The app reads no files named by the client: a string scenario must be a
-preset name.
+Every route is a thin call into the library. Every error has one shape,
+`{"detail": {"field": "training.tokens", "message": "..."}}`: 422 for input to change, 404 for
+an unknown name, 413 for a body over the limit, 503 (with Retry-After) when the server is busy;
+anything else is a generic 500 without a traceback. The app reads no files named by the client:
+a string scenario must be a preset name.
+
+Bounded work: request bodies are size-, depth- and number-checked before they are parsed;
+estimates, reports and views run in worker processes (`truecost.web.workers`) with a deadline,
+killed at the deadline or when the client disconnects; each lane of workers has a bounded queue.
+Point estimates of presets are cached (they are pure functions of the preset).
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import logging
 import re
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
+from ..scenario.limits import MAX_DEPTH, MAX_INT_DIGITS
+from . import workers as wk
 
 log = logging.getLogger("truecost.web")
 
 SAMPLES_CAP = 1_000_000
 BODY_CAP_BYTES = 1 << 20  # 1 MiB: a scenario is a few KB; a pasted YAML file, tens
+DEADLINE_S = 20.0  # per request, queueing included; the job is killed when it passes
+QUEUE_PER_WORKER = 4  # requests that may wait for each worker before 503
+RETRY_AFTER_S = 2
+CACHE_ENTRIES = 64
 STATIC_DIR = Path(__file__).parent / "static"
 
 
@@ -61,25 +78,59 @@ class ErrorBody(BaseModel):
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": about}
-    for code, about in ((404, "Unknown name"), (413, "Request body over the limit"), (422, "Input to change"))
+    for code, about in (
+        (404, "Unknown name"),
+        (413, "Request body over the limit"),
+        (422, "Input to change (including work over the server's time limit)"),
+        (503, "Server busy: retry after the Retry-After header's seconds"),
+    )
 }
 
 
+def _json_errors() -> dict[int | str, dict[str, Any]]:
+    """ERROR_RESPONSES for a route whose success is not JSON (FastAPI would list its errors
+    under the route's media type): the same bodies, as application/json."""
+    ref = {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+    return {
+        code: {"description": r["description"], "content": {"application/json": ref}}
+        for code, r in ERROR_RESPONSES.items()
+    }
+
+
 # ---- request bodies ------------------------------------------------------------------------------
+def _preset_names() -> list[str]:
+    from ..scenario import preset_names
+
+    return preset_names()
+
+
+# The string form of `scenario` is a preset name: the schema lists them, so that what the schema
+# allows is what the server accepts.
+PresetName = Annotated[str, Field(json_schema_extra={"enum": _preset_names()})]
+
+
 class ScenarioRequest(BaseModel):
     """A scenario to run: a preset name or the scenario itself (the YAML file's shape, as JSON)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    scenario: str | dict[str, Any] = Field(
+    scenario: PresetName | dict[str, Any] = Field(
         description="A preset name (GET /api/presets) or a scenario object; file paths are refused.",
         examples=["deepseek-v3"],
     )
     samples: int | None = Field(
-        None, ge=2, description="Monte Carlo trials (at most the server's cap, 1,000,000 by default)."
+        None,
+        strict=True,
+        ge=2,
+        le=SAMPLES_CAP,
+        description="Monte Carlo trials (at most the server's cap, 1,000,000 by default).",
     )
     seed: int | None = Field(
-        None, ge=0, description="Random seed; the same seed gives exactly the same output."
+        None,
+        strict=True,
+        ge=0,
+        le=10**18,
+        description="Random seed; the same seed gives exactly the same output.",
     )
 
 
@@ -102,7 +153,7 @@ class YamlText(BaseModel):
 class ScenarioOnly(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    scenario: str | dict[str, Any] = Field(description="A preset name or a scenario object.")
+    scenario: PresetName | dict[str, Any] = Field(description="A preset name or a scenario object.")
 
 
 # ---- limits --------------------------------------------------------------------------------------
@@ -141,6 +192,10 @@ class BodyLimit:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        problem = json_problem(body) if _is_json(scope) else None
+        if problem is not None:
+            await JSONResponse(error_body("body", problem), status_code=422)(scope, receive, send)
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -153,11 +208,66 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+def _is_json(scope: Scope) -> bool:
+    ctype = dict(scope.get("headers") or []).get(b"content-type", b"")
+    return scope.get("method") in ("POST", "PUT", "PATCH") and b"json" in ctype.lower()
+
+
+def _json_depth(body: bytes) -> int:
+    """Deepest nesting of [ and { in a JSON text, strings skipped (one pass, no recursion)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for b in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif b == 0x5C:  # backslash
+                escaped = True
+            elif b == 0x22:
+                in_string = False
+        elif b == 0x22:
+            in_string = True
+        elif b in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif b in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {len(text.lstrip('-')):,} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def json_problem(body: bytes) -> str | None:
+    """Why a JSON request body is refused before it is parsed for real, or None.
+
+    Nesting deeper than the scenario limit (json.loads recurses) and integers of more than 40
+    digits are refused here; NaN, Infinity and overflowing floats (1e400) parse, and are then
+    refused naming their field by the scenario checks.
+    """
+    if not body.strip():
+        return None
+    if _json_depth(body) > MAX_DEPTH + 4:  # the request wraps the scenario in a couple of levels
+        return f"the JSON body is nested more than {MAX_DEPTH + 4} levels deep"
+    try:
+        json.loads(body, parse_int=_bounded_int)
+    except RecursionError:
+        return "the JSON body is nested too deeply"
+    except ValueError as exc:
+        if isinstance(exc, json.JSONDecodeError):
+            return None  # FastAPI answers malformed JSON itself (422, field "body")
+        return f"the JSON body holds {exc}"
+    return None
+
+
 # ---- helpers -------------------------------------------------------------------------------------
 _FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]-]*): (.+)$", re.S)
 
 
-def _field_of(exc: Exception) -> tuple[str, str]:
+def field_of(exc: Exception) -> tuple[str, str]:
     """(field, message) of a library error; the field from `.field` or the message's prefix."""
     message = str(exc)
     field = getattr(exc, "field", None)
@@ -194,20 +304,66 @@ MAX_NODES = 100_000  # far above any real scenario; stops YAML alias bombs befor
 
 
 def check_size(obj: Any) -> None:
-    """Refuse a parsed document with more than MAX_NODES values once aliases are expanded."""
-    budget = MAX_NODES
-    stack = [obj]
-    while stack:
-        budget -= 1
-        if budget < 0:
-            raise UserError(
-                "yaml", f"the scenario has more than {MAX_NODES:,} values (YAML aliases expanded)"
-            )
-        x = stack.pop()
-        if isinstance(x, dict):
-            stack.extend(x.values())
-        elif isinstance(x, list):
-            stack.extend(x)
+    """Refuse a parsed document over the scenario limits (values once aliases are expanded,
+    depth, keys, numbers), naming the field; `parse_yaml` already did, this is for dicts."""
+    from ..scenario.limits import check_tree
+
+    check_tree(obj, "yaml")
+
+
+def needs_search(scenario: str | dict[str, Any]) -> bool:
+    """Whether a scenario's point estimate may run the layout search (the slow lane's work):
+    an architecture and a cluster, with neither MFU nor GPU-hours nor reported stages."""
+    if not isinstance(scenario, Mapping):
+        return False
+    cluster, training = scenario.get("cluster"), scenario.get("training")
+    if not isinstance(cluster, Mapping) or scenario.get("model") is None:
+        return False
+    if isinstance(training, Mapping) and training.get("stages"):
+        return False
+    return cluster.get("mfu") is None and cluster.get("gpu_hours") is None
+
+
+def view_payload(scenario: str | dict[str, Any], samples: int | None, seed: int | None) -> dict[str, Any]:
+    """What /api/view answers: `estimate` (the --json output), plotly `figures` and HTML fragments."""
+    from ..chain import estimate
+    from ..report import html as rhtml
+    from ..report.charts import charts, plotly_figure
+    from ..report.content import gather
+    from .page import page_sensitivity, ranked_table
+
+    est = estimate(scenario, samples=samples, seed=seed)
+    data = gather(est, page_sensitivity(est))
+    keys = ("views", "waterfall", "breakdown", "distributions", "tornado", "serving")
+    shown = [c for c in charts(data) if c.key in keys]
+    figures = {c.key: plotly_figure(c) for c in shown}
+    caption = {c.key: rhtml.tag("p", c.caption, class_="note") for c in shown}
+    fragments = {
+        "answer": rhtml.esc(data.answer),
+        "cards": rhtml.cards(data.views),
+        "mc_note": rhtml.tag("p", data.mc_note, class_="note mc-note") if data.mc_note else "",
+        "views": rhtml.views_table(data.views),
+        "waterfall": rhtml.join([caption["waterfall"], rhtml.waterfall_table(data)])
+        if data.waterfall
+        else "",
+        "breakdown": rhtml.join(
+            [
+                caption.get("breakdown", ""),
+                rhtml.breakdown_table(data) if data.breakdown else "",
+                rhtml.fleet_block(data),
+            ]
+        ),
+        "references": rhtml.reference_table(data) if data.reference_points else "",
+        "notes": rhtml.join(rhtml.tag("blockquote", n) for n in data.notes),
+        "sensitivity": rhtml.join([caption.get("tornado", ""), rhtml.sobol_table(data)]),
+        "ranked": ranked_table(est),
+        "derivation": rhtml.derivation(data),
+        "results": rhtml.results_table(data.results, data.samples is not None),
+        "assumptions": rhtml.assumptions_table(data),
+        "warnings": rhtml.warnings_block(data.warnings),
+        "serving": rhtml.serving_block(data),
+    }
+    return {"estimate": est.to_dict(), "figures": figures, "html": fragments}
 
 
 def _template(name: str) -> str:
@@ -269,9 +425,101 @@ def docs_page(spec: dict[str, Any]) -> str:
 
 
 # ---- the app -------------------------------------------------------------------------------------
-def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BYTES) -> FastAPI:
+def create_app(
+    samples_cap: int = SAMPLES_CAP,
+    body_cap_bytes: int = BODY_CAP_BYTES,
+    deadline_s: float = DEADLINE_S,
+    workers: tuple[int, int] | None = None,
+    processes: bool = True,
+    warm: bool = False,
+) -> FastAPI:
     """The web calculator. `samples_cap` bounds Monte Carlo trials per request; bodies over
-    `body_cap_bytes` are refused with 413."""
+    `body_cap_bytes` are refused with 413; each estimate, report or view must finish within
+    `deadline_s` (queueing included). `workers` = (fast, slow) worker processes (default: one
+    fast, the other cores slow, at most four); `processes=False` runs jobs in threads instead
+    (no kill at the deadline; for tests that patch the library). `warm` computes every preset's
+    point estimate at start (`truecost serve` does), so that presets answer from the cache."""
+    fast_n, slow_n = workers or wk.default_sizes()
+    lane_cls: Any = wk.Lane if processes else wk.InlineLane
+    nice: dict[str, dict[str, int]] = {"fast": {"nice": 2}, "slow": {"nice": 10}} if processes else {}
+    lanes = {
+        "fast": lane_cls("fast", fast_n, QUEUE_PER_WORKER * fast_n, **nice.get("fast", {})),
+        "slow": lane_cls("slow", slow_n, QUEUE_PER_WORKER * slow_n, **nice.get("slow", {})),
+    }
+    cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+    async def compute(
+        kind: str, req: ScenarioRequest, request: Request | None, lane: str | None = None
+    ) -> Any:
+        """Run a job in its lane; a preset's deterministic answer comes from the cache."""
+        check_samples(req.samples, samples_cap)
+        scenario = resolve(req.scenario)
+        key = None
+        if isinstance(scenario, str) and kind != "report" and (req.samples is None or req.seed is not None):
+            key = (kind, scenario, req.samples, req.seed if req.samples is not None else None)
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+        if isinstance(scenario, dict):
+            # Read and validate here first (bounded work: input limits, physical ranges, the
+            # layout search counted): bad input gets its 422 in milliseconds, never a worker.
+            from ..chain import prepare
+
+            await asyncio.to_thread(prepare, scenario)
+        if lane is None:
+            lane = (
+                "slow" if (req.samples is not None or kind == "report" or needs_search(scenario)) else "fast"
+            )
+        disconnected = request.is_disconnected if request is not None else None
+        try:
+            out = await lanes[lane].run(kind, (scenario, req.samples, req.seed), deadline_s, disconnected)
+        except wk.Busy:
+            raise UserError(
+                "", f"the server is busy ({lane} work); retry in {RETRY_AFTER_S} s", status=503
+            ) from None
+        except wk.Deadline:
+            field = "samples" if req.samples is not None else "scenario"
+            raise UserError(
+                field,
+                f"the work did not finish within the server's limit of {deadline_s:g} s and was stopped; "
+                + (
+                    "ask for fewer samples"
+                    if req.samples is not None
+                    else "fix more of the layout or give cluster.mfu"
+                ),
+            ) from None
+        except wk.JobFailed as exc:
+            if exc.kind == "user":
+                field, message = exc.payload
+                raise UserError(field, message) from None
+            raise RuntimeError(exc.payload) from None
+        if key is not None:
+            cache[key] = out
+            while len(cache) > CACHE_ENTRIES:
+                cache.popitem(last=False)
+        return out
+
+    async def warm_presets() -> None:
+        """Fill the cache with every preset's point estimate, in the background at start."""
+        for name in _preset_names():
+            try:
+                await compute("estimate", ScenarioRequest(scenario=name), None, lane="fast")
+            except Exception as exc:  # a preset that fails is reported when asked for
+                log.warning("warming preset %s: %r", name, exc)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        for lane in lanes.values():
+            lane.start()
+        warming = asyncio.create_task(warm_presets()) if warm else None
+        try:
+            yield
+        finally:
+            if warming is not None:
+                warming.cancel()
+            for lane in lanes.values():
+                lane.close()
+
     app = FastAPI(
         title="truecost",
         version=__version__,
@@ -279,17 +527,27 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
         docs_url=None,
         redoc_url=None,
         responses=ERROR_RESPONSES,
+        lifespan=lifespan,
     )
     app.add_middleware(BodyLimit, cap=body_cap_bytes)
 
     @app.exception_handler(UserError)
     async def _user_error(_request: Request, exc: UserError) -> JSONResponse:
-        return JSONResponse(error_body(exc.field, exc.message), status_code=exc.status)
+        headers = {"Retry-After": str(RETRY_AFTER_S)} if exc.status == 503 else None
+        body = {"detail": {"field": exc.field or None, "message": exc.message}}
+        return JSONResponse(body, status_code=exc.status, headers=headers)
 
     @app.exception_handler(ValueError)  # TruecostError, ScenarioError, UnknownIdError, CatalogError
     async def _value_error(_request: Request, exc: ValueError) -> JSONResponse:
-        field, message = _field_of(exc)
+        field, message = field_of(exc)
         return JSONResponse(error_body(field, message), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        status = exc.status_code if exc.status_code in (404, 405, 413) else 422
+        field = "path" if status in (404, 405) else "body"
+        message = str(exc.detail) if exc.detail else "invalid request"
+        return JSONResponse(error_body(field, message), status_code=status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -307,14 +565,10 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
 
     @app.exception_handler(Exception)
     async def _server_error(_request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, RecursionError | MemoryError):
+            return JSONResponse(error_body("body", "the input is too large to process"), status_code=422)
         log.error("internal error: %r", exc)
         return JSONResponse({"detail": {"field": None, "message": "internal error"}}, status_code=500)
-
-    def run(req: ScenarioRequest) -> Any:
-        from ..chain import estimate
-
-        check_samples(req.samples, samples_cap)
-        return estimate(resolve(req.scenario), samples=req.samples, seed=req.seed)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> str:
@@ -340,12 +594,16 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
 
         return Response(template("report.css"), media_type="text/css")
 
+    summaries: list[list[dict[str, str]]] = []
+
     @app.get("/api/presets", summary="List the built-in scenarios")
     def presets() -> list[dict[str, str]]:
         """id, name and description of each preset."""
         from ..scenario import preset_summaries
 
-        return preset_summaries()
+        if not summaries:  # the package's presets do not change while the server runs
+            summaries.append(preset_summaries())
+        return summaries[0]
 
     @app.get("/api/presets/{name}", summary="A preset's scenario (raw, as in its YAML file)")
     def preset(name: str) -> dict[str, Any]:
@@ -365,66 +623,33 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
 
         if kind not in CATALOG_KINDS:
             raise UserError(
-                "kind", f"unknown catalog {kind!r}; valid: {', '.join(CATALOG_KINDS)}", status=404
+                "kind", f"unknown catalog {kind[:80]!r}; valid: {', '.join(CATALOG_KINDS)}", status=404
             )
         return catalog_rows(kind)
 
     @app.post("/api/estimate", summary="Run a scenario through the chain")
-    def estimate(req: ScenarioRequest) -> JSONResponse:
+    async def estimate(req: ScenarioRequest, request: Request) -> JSONResponse:
         """Exactly what `truecost estimate --json` prints (`Estimate.to_dict()`)."""
-        return JSONResponse(run(req).to_dict())
+        return JSONResponse(await compute("estimate", req, request))
 
-    @app.post("/api/report", response_class=HTMLResponse, summary="The HTML report of a scenario")
-    def report(req: ScenarioRequest) -> HTMLResponse:
+    @app.post(
+        "/api/report",
+        response_class=HTMLResponse,
+        summary="The HTML report of a scenario",
+        responses=_json_errors(),
+    )
+    async def report(req: ScenarioRequest, request: Request) -> HTMLResponse:
         """One self-contained HTML file (plotly.js inlined), as `truecost report` writes it."""
-        from ..report import html_report
-
-        check_samples(req.samples, samples_cap)
         return HTMLResponse(
-            html_report(resolve(req.scenario), req.samples, req.seed),
+            await compute("report", req, request),
             headers={"Content-Disposition": 'inline; filename="truecost-report.html"'},
         )
 
     @app.post("/api/view", summary="Results, charts and HTML fragments for the calculator page")
-    def view(req: ScenarioRequest) -> dict[str, Any]:
+    async def view(req: ScenarioRequest, request: Request) -> dict[str, Any]:
         """`estimate` (the --json output), plotly `figures` and escaped HTML fragments."""
-        from ..report import html as rhtml
-        from ..report.charts import charts, plotly_figure
-        from ..report.content import gather
-        from .page import page_sensitivity, ranked_table
-
-        est = run(req)
-        data = gather(est, page_sensitivity(est))
-        keys = ("views", "waterfall", "breakdown", "distributions", "tornado", "serving")
-        shown = [c for c in charts(data) if c.key in keys]
-        figures = {c.key: plotly_figure(c) for c in shown}
-        caption = {c.key: rhtml.tag("p", c.caption, class_="note") for c in shown}
-        fragments = {
-            "answer": rhtml.esc(data.answer),
-            "cards": rhtml.cards(data.views),
-            "mc_note": rhtml.tag("p", data.mc_note, class_="note mc-note") if data.mc_note else "",
-            "views": rhtml.views_table(data.views),
-            "waterfall": rhtml.join([caption["waterfall"], rhtml.waterfall_table(data)])
-            if data.waterfall
-            else "",
-            "breakdown": rhtml.join(
-                [
-                    caption.get("breakdown", ""),
-                    rhtml.breakdown_table(data) if data.breakdown else "",
-                    rhtml.fleet_block(data),
-                ]
-            ),
-            "references": rhtml.reference_table(data) if data.reference_points else "",
-            "notes": rhtml.join(rhtml.tag("blockquote", n) for n in data.notes),
-            "sensitivity": rhtml.join([caption.get("tornado", ""), rhtml.sobol_table(data)]),
-            "ranked": ranked_table(est),
-            "derivation": rhtml.derivation(data),
-            "results": rhtml.results_table(data.results, data.samples is not None),
-            "assumptions": rhtml.assumptions_table(data),
-            "warnings": rhtml.warnings_block(data.warnings),
-            "serving": rhtml.serving_block(data),
-        }
-        return {"estimate": est.to_dict(), "figures": figures, "html": fragments}
+        out: dict[str, Any] = await compute("view", req, request)
+        return out
 
     @app.post("/api/compare", summary="Scenarios side by side, for the calculator page")
     def compare(req: CompareRequest) -> dict[str, Any]:
@@ -437,22 +662,37 @@ def create_app(samples_cap: int = SAMPLES_CAP, body_cap_bytes: int = BODY_CAP_BY
 
     @app.post("/api/scenario/parse", summary="Read a scenario file's text (YAML) into a scenario object")
     def parse(body: YamlText) -> dict[str, Any]:
-        """For the page's paste and upload: the YAML as JSON. Checks the syntax, not the values."""
+        """For the page's paste and upload: the YAML as JSON. Checks the syntax and the input
+        limits (size, depth, aliases, keys, finite numbers), not the values."""
         from ..scenario import parse_yaml
 
         raw = parse_yaml(body.yaml, "yaml")
         check_size(raw)
         return raw
 
-    @app.post("/api/scenario/yaml", response_class=PlainTextResponse, summary="A scenario object as YAML")
-    def to_yaml(body: ScenarioOnly) -> PlainTextResponse:
+    @app.post(
+        "/api/scenario/yaml",
+        response_class=Response,
+        summary="A scenario object as YAML",
+        responses={
+            200: {
+                "content": {"application/yaml": {"schema": {"type": "object"}}},
+                "description": "The scenario file (a YAML mapping)",
+            },
+            **_json_errors(),
+        },
+    )
+    def to_yaml(body: ScenarioOnly) -> Response:
         """The scenario file to save (a preset name gives the preset's file)."""
         from ..scenario import load_raw
 
         raw = load_raw(resolve(body.scenario))
         name = _slug(str(raw.get("name", "scenario")))
-        text = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True, width=100)
-        return PlainTextResponse(
+        try:
+            text = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True, width=100)
+        except yaml.YAMLError as exc:
+            raise UserError("scenario", f"cannot be written as YAML: {exc}") from None
+        return Response(
             text,
             media_type="application/yaml",
             headers={"Content-Disposition": f'attachment; filename="{name}.yaml"'},
