@@ -266,3 +266,20 @@ def test_compare_endpoint(client: TestClient) -> None:
     assert bad.status_code == 422 and detail(bad)["field"] == "scenarios"
     path = client.post("/api/compare", json={"scenarios": ["deepseek-v3", "/etc/passwd"]})
     assert path.status_code == 422
+
+
+def test_compare_runs_in_a_worker_and_names_the_bad_scenario() -> None:
+    """/api/compare: presets side by side; a bad scenario is a 422 naming its index and field."""
+    from fastapi.testclient import TestClient
+
+    from truecost.web import create_app
+
+    with TestClient(create_app()) as c:
+        r = c.post("/api/compare", json={"scenarios": ["deepseek-v3", "gpt-3"]})
+        assert r.status_code == 200
+        names = [s["scenario"] for s in r.json()["scenarios"]]
+        assert names == ["DeepSeek-V3 (official training run, as reported)", "GPT-3 175B"]
+        bad = {"cluster": {"accelerator": "h100-sxm", "count": 1.5}}
+        r = c.post("/api/compare", json={"scenarios": ["deepseek-v3", bad]})
+        assert r.status_code == 422
+        assert r.json()["detail"]["field"] == "scenarios[1].cluster.count"

@@ -37,6 +37,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
+from ..errors import TruecostError
 from ..scenario.limits import MAX_DEPTH, MAX_INT_DIGITS
 from . import workers as wk
 
@@ -470,34 +471,36 @@ def create_app(
             lane = (
                 "slow" if (req.samples is not None or kind == "report" or needs_search(scenario)) else "fast"
             )
+        out = await in_lane(lane, kind, (scenario, req.samples, req.seed), request, req.samples is not None)
+        if key is not None:
+            cache[key] = out
+            while len(cache) > CACHE_ENTRIES:
+                cache.popitem(last=False)
+        return out
+
+    async def in_lane(
+        lane: str, kind: str, args: tuple[Any, ...], request: Request | None, sampled: bool
+    ) -> Any:
+        """Run one job in a lane's worker, with the deadline; errors in the one error shape."""
         disconnected = request.is_disconnected if request is not None else None
         try:
-            out = await lanes[lane].run(kind, (scenario, req.samples, req.seed), deadline_s, disconnected)
+            return await lanes[lane].run(kind, args, deadline_s, disconnected)
         except wk.Busy:
             raise UserError(
                 "", f"the server is busy ({lane} work); retry in {RETRY_AFTER_S} s", status=503
             ) from None
         except wk.Deadline:
-            field = "samples" if req.samples is not None else "scenario"
+            field = "samples" if sampled else "scenario"
             raise UserError(
                 field,
                 f"the work did not finish within the server's limit of {deadline_s:g} s and was stopped; "
-                + (
-                    "ask for fewer samples"
-                    if req.samples is not None
-                    else "fix more of the layout or give cluster.mfu"
-                ),
+                + ("ask for fewer samples" if sampled else "fix more of the layout or give cluster.mfu"),
             ) from None
         except wk.JobFailed as exc:
             if exc.kind == "user":
                 field, message = exc.payload
                 raise UserError(field, message) from None
             raise RuntimeError(exc.payload) from None
-        if key is not None:
-            cache[key] = out
-            while len(cache) > CACHE_ENTRIES:
-                cache.popitem(last=False)
-        return out
 
     async def warm_presets() -> None:
         """Fill the cache with every preset's point estimate, in the background at start."""
@@ -652,13 +655,20 @@ def create_app(
         return out
 
     @app.post("/api/compare", summary="Scenarios side by side, for the calculator page")
-    def compare(req: CompareRequest) -> dict[str, Any]:
-        """`scenarios` (each the --json output), an HTML `table` with ratios and plotly `figures`."""
-        from ..analysis.compare import compare as run_compare
-        from ..report.compare import figures, side_by_side
+    async def compare(req: CompareRequest, request: Request) -> dict[str, Any]:
+        """`scenarios` (each the --json output), an HTML `table` with ratios and plotly `figures`.
+        Runs in a slow-lane worker with the deadline, like every other computation."""
+        from ..chain import prepare
 
-        cmp = run_compare([resolve(s) for s in req.scenarios])
-        return {"scenarios": cmp.to_dict()["scenarios"], "table": side_by_side(cmp), "figures": figures(cmp)}
+        scenarios = [resolve(s) for s in req.scenarios]
+        for i, scn in enumerate(scenarios):  # bad input gets its 422 here, never a worker
+            try:
+                await asyncio.to_thread(prepare, scn)
+            except TruecostError as exc:
+                where = f"scenarios[{i}]" + (f".{exc.field}" if exc.field else "")
+                raise UserError(where, str(exc).removeprefix(f"{exc.field}: ")) from None
+        out: dict[str, Any] = await in_lane("slow", "compare", (scenarios,), request, False)
+        return out
 
     @app.post("/api/scenario/parse", summary="Read a scenario file's text (YAML) into a scenario object")
     def parse(body: YamlText) -> dict[str, Any]:

@@ -48,7 +48,20 @@ def _job_view(scenario: Any, samples: int | None, seed: int | None) -> dict[str,
     return view_payload(scenario, samples, seed)
 
 
-JOBS: dict[str, Callable[..., Any]] = {"estimate": _job_estimate, "report": _job_report, "view": _job_view}
+def _job_compare(scenarios: list[Any]) -> dict[str, Any]:
+    from ..analysis.compare import compare
+    from ..report.compare import figures, side_by_side
+
+    cmp = compare(scenarios)
+    return {"scenarios": cmp.to_dict()["scenarios"], "table": side_by_side(cmp), "figures": figures(cmp)}
+
+
+JOBS: dict[str, Callable[..., Any]] = {
+    "estimate": _job_estimate,
+    "report": _job_report,
+    "view": _job_view,
+    "compare": _job_compare,
+}
 
 
 def _warm() -> None:
