@@ -6,7 +6,8 @@ A handful of physical parameters per accelerator turn FLOP and byte counts into 
   precision (measured maximum-achievable-matmul figures), and the collective bus-bandwidth
   efficiency (NCCL). The vTrain data cannot pin them down (its fit is as good anywhere from 0.8
   to 1.0), so they come from measurements made for that purpose;
-- fitted (`truecost.stages.perf.calibrate`): the sustained fraction of those GEMM figures reached in
+- fitted (`python -m truecost.stages.perf.calibrate --write`, read from
+  `catalog/data/perf_calibration.csv`): the sustained fraction of those GEMM figures reached in
   training steps, on half of Narayanan et al. 2021 Table 1 (multi-node); the GEMM saturation
   size, memory-bound efficiency, the per-layer host overhead, the collective latency and the
   per-step overhead, on the seeded 'fit' half of the vTrain A100 measurements;
@@ -20,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from ...catalog.fitted import perf_parameter
 from ...catalog.perf_tables import GemmEfficiency, gemm_efficiency
 from ...catalog.schema import Accelerator
 
@@ -30,6 +32,14 @@ PARAM_NAMES = (
     "memory_efficiency",
     "layer_overhead_s",
     "comm_efficiency",
+    "comm_latency_s",
+    "step_overhead_s",
+)
+# Fitted on vTrain (`truecost.stages.perf.calibrate`); the other fitted value is the sustained fraction.
+FITTED_NAMES = (
+    "gemm_saturation_output",
+    "memory_efficiency",
+    "layer_overhead_s",
     "comm_latency_s",
     "step_overhead_s",
 )
@@ -109,32 +119,20 @@ COMM_EFFICIENCY_SOURCE = (
 # under hours of load on every GPU of a node clocks settle below boost. One fraction for every
 # accelerator and precision, fitted by `truecost.stages.perf.calibrate` on the five 'fit' rows of
 # Narayanan et al. 2021 Table 1 (rows 1, 3, 5, 7, 9: 1.7B on 32 GPUs to 530B on 2,520), each time
-# refitting the vTrain parameters below; rows 2, 4, 6, 8, 10 of Table 1, DeepSeek-V3 and Llama 3
-# are held out. vTrain cannot pin it down (one node, small GEMMs: the saturation size absorbs it).
-SUSTAINED_MAMF_FRACTION = 0.8
-SUSTAINED_MAMF_SOURCE = (
-    "fitted: sustained fraction of the maximum achievable matmul in training steps, on rows 1, 3, 5, 7, 9 "
-    "of Narayanan et al. 2021 Table 1 by truecost.stages.perf.calibrate (held out: rows 2, 4, 6, 8, 10, "
-    "DeepSeek-V3, Llama 3)"
-)
+# refitting the vTrain parameters below, and written with them to catalog/data/perf_calibration.csv;
+# rows 2, 4, 6, 8, 10 of Table 1, DeepSeek-V3 and Llama 3 are held out. vTrain cannot pin it down (one node, small GEMMs: the saturation size absorbs it).
+SUSTAINED_MAMF_FRACTION = perf_parameter("sustained_mamf_fraction").value
+SUSTAINED_MAMF_SOURCE = perf_parameter("sustained_mamf_fraction").source
 
 # ---- fitted on vTrain -------------------------------------------------------------------------
-# Written by `python -m truecost.stages.perf.calibrate` (see bench/calibrate_perf.py): least squares on
-# log step time over the seeded 'fit' half of the vTrain single-node set (Bang et al., MICRO
-# 2024; 720 of 1,440 rows, stratified by GPU count), A100, with the cited values and the
-# sustained fraction above held fixed (refit at each fraction tried). The other 720 rows, rows 2,
-# 4, 6, 8, 10 of Narayanan et al. 2021 Table 1, DeepSeek-V3 and Llama 3 were never used in a fit.
-CALIBRATION_SOURCE = (
-    "fitted on the seeded 'fit' half (720 rows) of the vTrain A100 single-node measurements "
-    "(Bang et al., MICRO 2024) by truecost.stages.perf.calibrate"
-)
-FITTED_A100: dict[str, float] = {
-    "gemm_saturation_output": 1.86e6,
-    "memory_efficiency": 0.863,
-    "layer_overhead_s": 7.91e-4,
-    "comm_latency_s": 7.66e-6,
-    "step_overhead_s": 7.68e-3,
-}
+# Written by `python -m truecost.stages.perf.calibrate --write` (see bench/calibrate_perf.py) to
+# catalog/data/perf_calibration.csv, with the data beside each value, the fit date and the held-out
+# errors: least squares on log step time over the seeded 'fit' half of the vTrain single-node set
+# (Bang et al., MICRO 2024; 720 of 1,440 rows, stratified by GPU count), A100, with the cited values
+# and the sustained fraction above held fixed (refit at each fraction tried). The other 720 rows,
+# rows 2, 4, 6, 8, 10 of Narayanan et al. 2021 Table 1, DeepSeek-V3 and Llama 3 were never used in a fit.
+FITTED_A100: dict[str, float] = {name: perf_parameter(name).value for name in FITTED_NAMES}
+CALIBRATION_SOURCE = perf_parameter(FITTED_NAMES[0]).source
 
 REFERENCE_ACCELERATOR = "a100-sxm4-80gb"
 _REFERENCE_PEAK_FLOP_PER_S = 312e12  # A100 dense BF16 (NVIDIA A100 datasheet)
