@@ -314,3 +314,90 @@ def test_interrupted_before_any_part_leaves_nothing(tmp_path: Path) -> None:
         truecost.sweep("deepseek-v3", GRID, output=out, progress=stop)
     assert list(tmp_path.iterdir()) == []
     assert len(truecost.sweep("deepseek-v3", GRID, output=out)) == 6  # no --resume needed
+
+
+def test_final_file_is_written_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "s.csv"
+    out.write_text("old table\n")
+
+    def fail_midway(self: pd.DataFrame, path: Any, *a: Any, **k: Any) -> None:
+        Path(path).write_text("half a tab")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", fail_midway)
+    with pytest.raises(OSError, match="disk full"):
+        truecost.sweep("deepseek-v3", {"cluster.count": COUNTS}, output=out)
+    assert out.read_text() == "old table\n"  # the old file is left whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.csv", "s.csv.parts"]  # no temp file
+    monkeypatch.undo()
+    # the finished parts are kept, so the sweep resumes and then replaces the file
+    df = truecost.sweep("deepseek-v3", {"cluster.count": COUNTS}, output=out, resume=True)
+    assert_allclose(pd.read_csv(out)["wall_clock_days"], df["wall_clock_days"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.csv"]
+
+
+def test_points_file_pairs_inputs_row_by_row(tmp_path: Path) -> None:
+    pts = tmp_path / "p.csv"
+    pts.write_text(
+        "# rate and count move together\n"
+        "pricing.rental_usd_per_gpu_hour,cluster.count,pricing.date\n"
+        "1.5,1024,2024-07\n2.5,2048,2025\n"
+    )
+    got = sweep_mod.read_points(pts)
+    assert got.to_dict("list") == {
+        "pricing.rental_usd_per_gpu_hour": [1.5, 2.5],
+        "cluster.count": [1024, 2048],
+        "pricing.date": ["2024-07", 2025],
+    }
+    out = tmp_path / "o.csv"
+    r = CliRunner().invoke(app, ["sweep", "deepseek-v3", "--points", str(pts), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(out)
+    assert len(df) == 2  # two points, not the 2x2 product
+    assert_allclose(df["final_run_cost_usd"], [1.5 * DSV3_GPU_HOURS, 2.5 * DSV3_GPU_HOURS], rtol=1e-6)
+    bad = tmp_path / "bad.csv"
+    for text, msg in [
+        ("cluster..count\n1\n", "field path"),
+        ("cluster.count,cluster.mfu\n1024\n", "line 2 has 1 cells"),
+        ("cluster.count\n", "one row per point"),
+    ]:
+        bad.write_text(text)
+        with pytest.raises(ScenarioError, match=msg):
+            sweep_mod.read_points(bad)
+    r = CliRunner().invoke(
+        app, ["sweep", "deepseek-v3", "--points", str(pts), "--set", "cluster.count=1", "-o", str(out)]
+    )
+    assert r.exit_code == 2 and "points" in r.output
+
+
+def test_frontier_by_year_example_and_trend_chart(tmp_path: Path) -> None:
+    from truecost.report.sweep import growth_per_year, sweep_figure
+
+    root = Path(__file__).resolve().parent.parent / "examples"
+    out = tmp_path / "by-year.csv"
+    df = truecost.sweep(
+        str(root / "frontier-by-year.yaml"),
+        sweep_mod.read_points(root / "frontier-by-year.csv"),
+        samples=500,
+        seed=1,
+        output=out,
+    )
+    assert len(df) == 11 and "error" not in df
+    assert df["training.start_date"].tolist() == [f"{y}-07" for y in range(2020, 2031)]
+    assert df["final_run_cost_usd_p50"].is_monotonic_increasing
+    assert (df["final_run_cost_usd_p5"] < df["final_run_cost_usd_p95"]).all()
+    years = np.arange(2020, 2031) + 0.5
+    assert 2.0 < growth_per_year(years, df["final_run_cost_usd_p50"]) < 3.4
+    # the accelerator, FLOPs and count move with the year: one line, not one per point
+    fig = sweep_figure(pd.read_csv(out), x="training.start_date", trend=2.4)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(labels) == 2 and "fitted" in labels[0] and labels[1] == "reference: 2.4x a year"
+    assert ax.get_xlim()[0] > 2019 and ax.get_yscale() == "log"
+    r = CliRunner().invoke(app, ["report", str(out), "-o", str(tmp_path / "c.html"), "--trend", "2.4"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(
+        app,
+        ["report", str(out), "-o", str(tmp_path / "c.png"), "--x", "cluster.accelerator", "--trend", "2.4"],
+    )
+    assert r.exit_code == 2 and "error: trend" in r.output

@@ -295,6 +295,14 @@ def sweep(
         list[str] | None,
         typer.Argument(help="With --lhs: PATH=LOW:HIGH ranges, for example cluster.mfu=0.3:0.5."),
     ] = None,
+    points: Annotated[
+        Path | None,
+        typer.Option(
+            "--points",
+            help="Instead of a grid, explicit points: a CSV file whose header names field paths and "
+            "whose rows are points (for inputs that move together, such as a year and its hardware).",
+        ),
+    ] = None,
     samples: SamplesOpt = None,
     seed: Annotated[
         int | None,
@@ -320,11 +328,15 @@ def sweep(
     ] = False,
 ) -> None:
     """Run a scenario over a grid of inputs (on Dask) and write one row per point."""
-    from .analysis.sweep import latin_hypercube, parse_range, parse_set
+    from .analysis.sweep import latin_hypercube, parse_range, parse_set, read_points
     from .analysis.sweep import sweep as run_sweep
 
     grid: Any
-    if lhs is not None:
+    if points is not None:
+        if set_ or lhs is not None or ranges:
+            raise TruecostError("--points takes no --set, --lhs or ranges", field="points")
+        grid = read_points(points)
+    elif lhs is not None:
         if set_:
             raise TruecostError("--lhs takes PATH=LOW:HIGH ranges, not --set", field="lhs")
         grid = latin_hypercube(dict(parse_range(r) for r in ranges or []), lhs, seed=seed)
@@ -559,6 +571,14 @@ def report(
         str | None,
         typer.Option("--y", help="Sweep file only: the result to chart (default final_run_cost_usd)."),
     ] = None,
+    trend: Annotated[
+        float | None,
+        typer.Option(
+            "--trend",
+            help="Sweep file only, x in years or dates: a reference line growing this factor a year "
+            "(2.4 for Epoch AI's frontier cost trend), and each line's fitted growth in its label.",
+        ),
+    ] = None,
 ) -> None:
     """Write a self-contained report: the answer, the four cost views, charts, derivation and sources.
     Given a sweep file (.csv or .parquet from `truecost sweep`), chart a result against a varied
@@ -566,7 +586,7 @@ def report(
     from .report.sweep import is_sweep_file, write_sweep_report
 
     if is_sweep_file(scenario):
-        typer.echo(f"wrote {write_sweep_report(scenario, output, x=x, y=y)}")
+        typer.echo(f"wrote {write_sweep_report(scenario, output, x=x, y=y, trend=trend)}")
         return
     from .report import write_report
 

@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,7 @@ __all__ = [
     "parse_set",
     "partition_size",
     "point_seed",
+    "read_points",
     "set_path",
     "sweep",
 ]
@@ -221,6 +223,42 @@ def latin_hypercube(
         x = lo + unit[:, j] * (hi - lo)
         both_int = all(isinstance(v, int) and not isinstance(v, bool) for v in (lo, hi))
         cols[path] = np.rint(x).astype(np.int64) if both_int else x
+    return pd.DataFrame(cols)
+
+
+def read_points(source: str | Path) -> pd.DataFrame:
+    """Explicit points from a CSV file: a header of field paths, then one point per row, each cell
+    read as a YAML scalar (`2024-07` stays text, `3.8e25` is a number). For inputs that move
+    together (a year, its hardware and its FLOP count), which a product of --set values cannot pair.
+    """
+    import csv
+
+    import pandas as pd
+
+    path = Path(source)
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read the points file {str(path)!r}: {exc}", field="points") from None
+    rows = [r for r in rows if any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
+    if len(rows) < 2:
+        raise ScenarioError(
+            f"{str(path)!r} needs a header of field paths and one row per point", field="points"
+        )
+    header = [h.strip() for h in rows[0]]
+    for h in header:
+        parse_path(h)
+    if len(rows) - 1 > MAX_POINTS:
+        raise ScenarioError(
+            f"{len(rows) - 1:,} points is more than the limit of {MAX_POINTS:,}", field="points"
+        )
+    cols: dict[str, list[Any]] = {h: [] for h in header}
+    for n, r in enumerate(rows[1:], start=2):
+        if len(r) != len(header):
+            raise ScenarioError(f"line {n} has {len(r)} cells, the header {len(header)}", field="points")
+        for h, cell in zip(header, r, strict=True):
+            cols[h].append(parse_scalar(cell.strip(), h))
     return pd.DataFrame(cols)
 
 
@@ -595,12 +633,33 @@ def sweep(
     df.attrs["seed"] = seed
     df.attrs["samples"] = samples
     if out_path is not None:
-        if out_path.suffix.lower() == ".csv":
-            df.to_csv(out_path, index=False)
-        else:
-            df.to_parquet(out_path, index=False)
+        _write_table(df, out_path)
         shutil.rmtree(parts_dir)  # type: ignore[arg-type]
     return df
+
+
+def _write_table(df: pd.DataFrame, path: Path) -> None:
+    """Write the table all or nothing: to a temporary file in the same folder, then renamed over
+    `path` (atomic on POSIX and Windows). On a failure (a full disk, an interrupt) the temporary
+    file is removed and the old `path`, if any, is left as it was; the parts stay for --resume."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        if path.suffix.lower() == ".csv":
+            df.to_csv(tmp, index=False)
+        else:
+            df.to_parquet(tmp, index=False)
+        if path.exists():  # keep the old file's permissions
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _prepare_parts(

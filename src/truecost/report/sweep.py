@@ -42,12 +42,45 @@ def input_columns(df: Any) -> list[str]:
     return [c for c in df.columns if "." in c or "[" in c]
 
 
-def sweep_figure(df: Any, x: str | None = None, y: str | None = None) -> Any:
-    """The matplotlib figure: `y` (its median and 90% band when sampled) against input `x`."""
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def _as_years(values: Any) -> list[float] | None:
+    """Dates (YYYY, YYYY-MM, YYYY-MM-DD, as text) as decimal years; None when they are not all dates."""
+    from ..dates import decimal_year
+
+    texts = [str(v).strip() for v in values]
+    if not texts or not all(_DATE.match(t) for t in texts):
+        return None
+    return [decimal_year(t) for t in texts]
+
+
+def growth_per_year(years: Any, values: Any) -> float:
+    """The factor a year of a log-linear least-squares fit of `values` against `years`.
+
+    >>> round(growth_per_year([2020, 2021, 2022], [1, 3, 9]), 6)
+    3.0
+    """
+    import numpy as np
+
+    slope = np.polyfit(np.asarray(years, float), np.log(np.asarray(values, float)), 1)[0]
+    return float(np.exp(slope))
+
+
+def sweep_figure(df: Any, x: str | None = None, y: str | None = None, trend: float | None = None) -> Any:
+    """The matplotlib figure: `y` (its median and 90% band when sampled) against input `x`.
+
+    An input that takes one value at each value of `x` (a year's hardware in a sweep of explicit
+    points) moves with `x` and draws no line of its own. `x` given as dates is plotted in decimal
+    years. `trend` (a factor a year, such as Epoch AI's 2.4) adds a reference line of that growth
+    through the centre of the medians, and the fitted growth of each line to its label; `x` must
+    then be years or dates.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
+    import numpy as np
 
     inputs = input_columns(df)
     if not inputs:
@@ -64,27 +97,46 @@ def sweep_figure(df: Any, x: str | None = None, y: str | None = None) -> Any:
             - {"warnings", "error"}
         )
         raise TruecostError(f"no result {y!r} in the file; results: {', '.join(results)}", field="y")
-    others = [c for c in inputs if c != x and df[c].nunique() > 1]
+    # inputs that vary at a fixed x (not those that move with x) make separate lines
+    others = [c for c in inputs if c != x and df.groupby(x)[c].nunique(dropna=False).max() > 1]
     groups = list(df.groupby(others, sort=False)) if others else [((), df)]
     if len(groups) > MAX_LINES:
         raise TruecostError(f"{len(groups)} lines to draw; chart a sweep with fewer combinations", field="x")
     from pandas.api.types import is_numeric_dtype
 
-    categorical = not is_numeric_dtype(df[x])
+    years = None if is_numeric_dtype(df[x]) else _as_years(df[x])
+    categorical = not is_numeric_dtype(df[x]) and years is None
+    if trend is not None:
+        if categorical:
+            raise TruecostError(f"a trend line needs years or dates on the x axis, not {x}", field="trend")
+        if not trend > 0:
+            raise TruecostError(f"expected a positive factor a year, got {trend!r}", field="trend")
+    if years is not None:
+        df = df.assign(**{x: years})
     cats = list(dict.fromkeys(df[x].tolist())) if categorical else []
     fig, ax = plt.subplots(figsize=(8, 4.5))
+    centres = []
     for key, g in groups:
-        g = g if categorical else g.sort_values(x)
-        xs = [cats.index(v) for v in g[x]] if categorical else g[x].to_numpy()
+        g = df.loc[g.index] if categorical else df.loc[g.index].sort_values(x)
+        xs = [cats.index(v) for v in g[x]] if categorical else g[x].to_numpy(dtype=float)
         keys = key if isinstance(key, tuple) else (key,)
         label = ", ".join(f"{c}={v}" for c, v in zip(others, keys, strict=True)) or y
+        if trend is not None and len(g) > 1:
+            label += f" (fitted {growth_per_year(xs, g[mid]):.2f}x a year)"
+            centres.append((float(np.mean(xs)), float(np.mean(np.log(g[mid].to_numpy(float))))))
         (line,) = ax.plot(xs, g[mid], marker="o", label=label)
         if sampled:
             ax.fill_between(xs, g[f"{y}_p5"], g[f"{y}_p95"], color=line.get_color(), alpha=0.2, linewidth=0)
+    if trend is not None and centres:
+        cx, cy = centres[0]
+        lo, hi = float(df[x].min()), float(df[x].max())
+        tx = np.array([lo, hi])
+        ty = np.exp(cy + (tx - cx) * np.log(trend))
+        ax.plot(tx, ty, linestyle="--", color="grey", label=f"reference: {trend:g}x a year")
     if categorical:
         ax.set_xticks(range(len(cats)), [str(c) for c in cats])
     ax.set_yscale("log")
-    ax.set_xlabel(x)
+    ax.set_xlabel(f"{x} (year)" if years is not None else x)
     ax.set_ylabel(f"{y} (median, 5th-95th percentile band)" if sampled else y)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")
@@ -93,7 +145,11 @@ def sweep_figure(df: Any, x: str | None = None, y: str | None = None) -> Any:
 
 
 def write_sweep_report(
-    source: str | Path, output: str | Path, x: str | None = None, y: str | None = None
+    source: str | Path,
+    output: str | Path,
+    x: str | None = None,
+    y: str | None = None,
+    trend: float | None = None,
 ) -> Path:
     """Chart a sweep file to .png, .html (the PNG inlined) or .md (the PNG written beside it)."""
     out = Path(output)
@@ -104,7 +160,7 @@ def write_sweep_report(
             f"cannot write {str(out)!r}: folder {str(out.parent)!r} does not exist", field="output"
         )
     df = read_sweep(source)
-    fig = sweep_figure(df, x, y)
+    fig = sweep_figure(df, x, y, trend)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     import matplotlib.pyplot as plt
