@@ -173,3 +173,38 @@ def test_compare_in_the_page(context: Any, live_server: str) -> None:
     assert "Meta Llama 3.1" in page.locator("#compare-table").inner_text()
     page.wait_for_selector("#chart-compare-waterfall .main-svg")
     no_sideways_scroll(page)
+
+
+def test_carbon_section_and_grid_region(context: Any, live_server: str) -> None:
+    """deepseek-v3 (China's grid) shows its energy and carbon section; choosing France in the
+    region select and recomputing lowers the operational emissions about tenfold."""
+    page = context.new_page()
+    page.set_viewport_size({"width": 390, "height": 900})
+    with page.expect_response("**/api/view") as first:
+        page.goto(live_server + "/?preset=deepseek-v3")
+    wait_for_run(page, 0)
+    china = first.value.json()["estimate"]["results"]["carbon_t_co2e"]
+    section = page.locator("#sec-carbon")
+    assert section.is_visible()
+    assert "China grid" in section.inner_text() and "carbon_t_co2e" in section.inner_text()
+    assert "embodied_carbon_t_co2e" in section.inner_text()
+    region = page.locator("#f-grid-region")
+    assert region.input_value() == "China"
+    assert region.get_attribute("title")  # tooltip from the schema
+    no_sideways_scroll(page)
+
+    page.select_option("#f-grid-region", "France")
+    n = runs(page)
+    with page.expect_response("**/api/view") as second:
+        page.click("#compute")
+    wait_for_run(page, n)
+    france = second.value.json()["estimate"]["results"]["carbon_t_co2e"]
+    assert 8 < china / france < 25, (china, france)  # 513 vs 33 gCO2e/kWh (2024)
+    assert "France grid" in section.inner_text()
+    no_sideways_scroll(page)
+
+    page.select_option("#f-grid-region", "")  # no grid: no emissions, no section
+    n = runs(page)
+    page.click("#compute")
+    wait_for_run(page, n)
+    assert section.is_hidden()

@@ -283,3 +283,45 @@ def test_compare_runs_in_a_worker_and_names_the_bad_scenario() -> None:
         r = c.post("/api/compare", json={"scenarios": ["deepseek-v3", bad]})
         assert r.status_code == 422
         assert r.json()["detail"]["field"] == "scenarios[1].cluster.count"
+
+
+def test_view_has_a_carbon_fragment(client: TestClient) -> None:
+    """deepseek-v3 trains on China's grid: the page's energy and carbon section says where the
+    intensity comes from and lists energy, operational and embodied emissions; sampled, with
+    the interval; a scenario without a grid gets none."""
+    r = client.post("/api/view", json={"scenario": "deepseek-v3"}).json()
+    results, carbon = r["estimate"]["results"], r["html"]["carbon"]
+    assert results["carbon_t_co2e"] > 0 and results["grid_g_co2e_per_kwh"] == pytest.approx(513)
+    assert "China grid in 2024" in carbon and "location-based" in carbon.lower()
+    for key in ("energy_kwh", "grid_g_co2e_per_kwh", "carbon_t_co2e", "embodied_carbon_t_co2e"):
+        assert f"<code>{key}</code>" in carbon, key
+    assert "carbon_market_t_co2e" not in carbon  # no renewable share given
+
+    raw = client.get("/api/presets/deepseek-v3").json()
+    raw["carbon"]["renewable_share"] = 0.5
+    market = client.post("/api/view", json={"scenario": raw, "samples": 200, "seed": 1}).json()
+    m = market["estimate"]["results"]["carbon_market_t_co2e"]
+    assert m["p50"] < market["estimate"]["results"]["carbon_t_co2e"]["p50"]
+    assert "<code>carbon_market_t_co2e</code>" in market["html"]["carbon"]
+    assert '<th class="num">p5</th>' in market["html"]["carbon"]  # the interval, sampled
+
+    del raw["carbon"]
+    assert client.post("/api/view", json={"scenario": raw}).json()["html"]["carbon"] == ""
+
+
+def test_index_has_the_carbon_inputs(client: TestClient) -> None:
+    from truecost.catalog.carbon_tables import grid_regions
+
+    text = client.get("/").text
+    for path in (
+        '"carbon","grid_region"',
+        '"carbon","grid_g_co2e_per_kwh"',
+        '"carbon","renewable_share"',
+        '"power","gpu_watts"',
+    ):
+        assert path in text
+    select = re.search(r'<select id="f-grid-region"[^>]*>(.*?)</select>', text, re.S)
+    assert select
+    options = re.findall(r'<option value="([^"]*)"', select.group(1))
+    assert options == ["", *grid_regions()] and {"China", "France"} <= set(options)
+    assert 'id="sec-carbon" hidden' in text

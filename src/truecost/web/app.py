@@ -25,7 +25,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from string import Template
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import yaml
 from fastapi import FastAPI, Request
@@ -40,6 +40,9 @@ from .. import __version__
 from ..errors import TruecostError
 from ..scenario.limits import MAX_DEPTH, MAX_INT_DIGITS
 from . import workers as wk
+
+if TYPE_CHECKING:
+    from ..report.content import ReportData
 
 log = logging.getLogger("truecost.web")
 
@@ -363,8 +366,25 @@ def view_payload(scenario: str | dict[str, Any], samples: int | None, seed: int 
         "assumptions": rhtml.assumptions_table(data),
         "warnings": rhtml.warnings_block(data.warnings),
         "serving": rhtml.serving_block(data),
+        "carbon": carbon_fragment(data),
     }
     return {"estimate": est.to_dict(), "figures": figures, "html": fragments}
+
+
+def carbon_fragment(data: ReportData) -> str:
+    """The report's energy and carbon section without its heading: where the grid intensity
+    comes from, then energy, intensity and every emissions result (p50 and the 90% interval when
+    sampled). Empty without emissions (no grid named or intensity given)."""
+    from ..report import html as rhtml
+
+    if not data.carbon:
+        return ""
+    return rhtml.join(
+        [
+            rhtml.tag("p", data.carbon_note, class_="intro") if data.carbon_note else "",
+            rhtml.results_table(data.carbon, data.samples is not None),
+        ]
+    )
 
 
 def _template(name: str) -> str:
@@ -383,11 +403,16 @@ def index_page() -> str:
         f"{html.escape(p['name'])} ({html.escape(p['id'])})</option>"
         for p in preset_summaries()
     )
+    from ..catalog.carbon_tables import grid_regions
     from ..report.html import script_json
     from .page import field_help
 
+    regions = "".join(f'<option value="{html.escape(r)}">{html.escape(r)}</option>' for r in grid_regions())
     return Template(_template("index.html")).substitute(
-        presets=options, version=html.escape(__version__), field_help=script_json(field_help())
+        presets=options,
+        grid_regions=regions,
+        version=html.escape(__version__),
+        field_help=script_json(field_help()),
     )
 
 

@@ -471,6 +471,7 @@ function render(view) {
   $("#mc-note").innerHTML = h.mc_note || "";
   fill("#references-table", h.references);
   fill("#notes", h.notes);
+  fill("#carbon", h.carbon);
   $("#sensitivity-table").innerHTML = h.sensitivity || "";
   $("#ranked-table").innerHTML = h.ranked || "";
   for (const key of ["views", "waterfall", "breakdown", "distributions", "tornado", "serving"]) plot(key, view.figures);
@@ -666,12 +667,14 @@ async function init() {
   $("#dl-csv").addEventListener("click", () => download("csv"));
   $("#copy-link").addEventListener("click", copyLink);
   $("#compare").addEventListener("click", compareWith);
-  for (const id of ["#f-tokens", "#f-count", "#f-mfu", "#f-gpu-hours", "#f-rental"]) {
-    const el = $(id);
+  for (const el of document.querySelectorAll("#form [data-path]")) {
     const help = helpFor(JSON.parse(el.dataset.path));
+    const label = el.id ? document.querySelector(`label[for="${el.id}"]`) : null;
     if (help) el.title = help;
-    enhance(el);
+    if (help && label) label.title = help;
   }
+  for (const id of ["#f-tokens", "#f-count", "#f-mfu", "#f-gpu-hours", "#f-rental",
+    "#f-grid-intensity", "#f-renewable", "#f-gpu-watts"]) enhance($(id));
   $("#form").addEventListener("input", updateOverrides);
   $("#form").addEventListener("change", updateOverrides);
   if (location.hash.startsWith("#s=")) {
