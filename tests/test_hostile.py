@@ -315,3 +315,16 @@ def test_uncertain_counts_still_allowed() -> None:
     assert truecost.estimate(raw, samples=100, seed=1).results["fleet_capex_usd"]["p50"] > 0
     with pytest.raises(ScenarioError, match="whole number"):
         validate(parse_yaml("fleet: [{accelerator: h800, count: 2.5, unit_price_usd: 30000}]"))
+
+
+def test_a_reported_run_is_not_refused_for_a_search_it_will_not_do() -> None:
+    """The layout-search budget applies only when the step-time model will search: DeepSeek-V3
+    with its reported GPU-hours on an odd GPU count runs (the sweep benchmark's case)."""
+    import copy
+
+    import truecost
+    from truecost.scenario import load_raw
+
+    raw = copy.deepcopy(load_raw("deepseek-v3"))
+    raw["cluster"]["count"] = 1001
+    assert truecost.estimate(raw).results["gpu_hours"] == pytest.approx(2.788e6)

@@ -149,7 +149,10 @@ def _check_layout(scn: Scenario) -> None:
             raise ScenarioError(
                 f"({p.ep}) must divide model.moe.experts ({arch.moe.experts})", field=f"{field}.ep"
             )
-    if count is not None and not p.is_complete():
+    # The step-time model searches layouts only when the run gives neither GPU-hours nor an MFU
+    # (the perf stage's condition): a reported run is never refused for a search it will not do.
+    searches = cl.gpu_hours is None and cl.mfu is None and not tr.stages and tr.tokens is not None
+    if count is not None and searches and not p.is_complete():
         size = layout_search_size(scn)
         if size > LAYOUT_SEARCH_BUDGET:
             raise ScenarioError(
