@@ -21,6 +21,7 @@ LAYERS: dict[str, int] = {
     "fmt": 0,
     "defaults": 0,
     "dates": 0,
+    "files": 0,
     "architecture": 0,
     "catalog": 1,
     "scenario": 2,

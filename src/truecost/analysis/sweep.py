@@ -25,7 +25,6 @@ import multiprocessing
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +33,7 @@ import numpy as np
 
 from ..catalog.schema import UnknownIdError
 from ..errors import ScenarioError, TruecostError, path_str
+from ..files import write_atomically
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -639,27 +639,16 @@ def sweep(
 
 
 def _write_table(df: pd.DataFrame, path: Path) -> None:
-    """Write the table all or nothing: to a temporary file in the same folder, then renamed over
-    `path` (atomic on POSIX and Windows). On a failure (a full disk, an interrupt) the temporary
-    file is removed and the old `path`, if any, is left as it was; the parts stay for --resume."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
+    """Write the table all or nothing (`truecost.files.write_atomically`): on a failure the old
+    `path`, if any, is left as it was; the parts stay for --resume."""
+
+    def write(tmp: Path) -> None:
         if path.suffix.lower() == ".csv":
             df.to_csv(tmp, index=False)
         else:
             df.to_parquet(tmp, index=False)
-        if path.exists():  # keep the old file's permissions
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+
+    write_atomically(path, write)
 
 
 def _prepare_parts(

@@ -7,13 +7,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import TruecostError
+from ..files import write_atomically
 from ..result import Estimate
 from .content import ReportData, gather
 
@@ -74,28 +73,9 @@ def html_report(
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` all or nothing: a temporary file in the same folder, flushed to
-    disk, then renamed over `path` (atomic on POSIX and Windows). On any failure (a full disk,
-    an interrupt) the temporary file is removed and the old `path`, if any, is left as it was."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        if path.exists():  # keep the old file's permissions
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Write `text` to `path` all or nothing (`truecost.files.write_atomically`): the old file
+    survives a failure."""
+    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def _write_html(data: ReportData, path: Path, note: str) -> None:
