@@ -138,3 +138,15 @@ def test_sensitivity_without_sobol_ranks_by_swing() -> None:
     rows = sensitivity(linear, UNIT, n=None).rows()
     assert [r["input"] for r in rows] == ["x2", "x1"]
     assert rows[0]["total_order"] is None
+
+
+def test_base_samples_are_bounded_in_the_library_too() -> None:
+    """The Python API refuses what the CLI refuses: a Sobol base sample count over 65,536 or not a
+    power of two is a ScenarioError naming `samples`, before any work."""
+    from truecost.analysis.sensitivity import sensitivity as scenario_sensitivity
+    from truecost.errors import ScenarioError
+
+    for n in (1 << 20, 100, 32, True):
+        with pytest.raises(ScenarioError) as exc:
+            scenario_sensitivity("deepseek-lab", n=n)  # type: ignore[arg-type]
+        assert exc.value.field == "samples"

@@ -102,7 +102,6 @@ SeedOpt = Annotated[
 ]
 # Sobol' base samples: scipy needs a power of two; the chain runs n x (inputs + 2) trials at
 # once, ~0.7 GB at 65,536 for a lab scenario with ten uncertain inputs.
-SENSITIVITY_MAX = 1 << 16
 
 
 def _version(flag: bool) -> None:
@@ -498,27 +497,17 @@ def sensitivity(
         int,
         typer.Option(
             help="Base samples for the Sobol estimate (scipy.stats.sobol_indices): a power of two "
-            f"from 64 to {SENSITIVITY_MAX:,}.",
+            "from 64 to 65,536.",
             min=64,
         ),
     ] = 4096,
     seed: SeedOpt = None,
 ) -> None:
     """Which uncertain inputs drive the result: one-at-a-time tornado (p5 to p95) and Sobol indices."""
+    from .analysis.sensitivity import check_base_samples
     from .analysis.sensitivity import sensitivity as run_sensitivity
 
-    if samples > SENSITIVITY_MAX:
-        raise TruecostError(
-            f"{samples:,} base samples are over the limit of {SENSITIVITY_MAX:,} (the analysis runs "
-            "samples x (inputs + 2) trials at once; more do not fit in memory)",
-            field="--samples",
-        )
-    if samples & (samples - 1):
-        below = 1 << (samples.bit_length() - 1)
-        raise TruecostError(
-            f"{samples:,} is not a power of two (Sobol' sampling needs one); try {below:,} or {below * 2:,}",
-            field="--samples",
-        )
+    check_base_samples(samples, field="--samples")
     seed = _seed(samples, seed)
     res = run_sensitivity(scenario, output=output, n=samples, seed=seed)
     if json_out:

@@ -22,6 +22,30 @@ PREFERRED_OUTPUTS = (
 )
 
 
+SENSITIVITY_MAX = 1 << 16  # base samples: the analysis runs n x (inputs + 2) trials at once
+
+
+def check_base_samples(n: Any, field: str = "samples") -> None:
+    """Sobol's base sample count: an integer power of two from 64 to SENSITIVITY_MAX (bounded
+    memory); anything else is a ScenarioError naming `field`."""
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 64:
+        raise ScenarioError(
+            f"expected an integer power of two from 64 to {SENSITIVITY_MAX:,}, got {n!r}", field=field
+        )
+    if n > SENSITIVITY_MAX:
+        raise ScenarioError(
+            f"{n:,} base samples are over the limit of {SENSITIVITY_MAX:,} (the analysis runs "
+            "samples x (inputs + 2) trials at once; more do not fit in memory)",
+            field=field,
+        )
+    if n & (n - 1):
+        below = 1 << (int(n).bit_length() - 1)
+        raise ScenarioError(
+            f"{n:,} is not a power of two (Sobol' sampling needs one); try {below:,} or {below * 2:,}",
+            field=field,
+        )
+
+
 def sensitivity(
     source: str | Path | Mapping[str, Any], output: str | None = None, n: int = 4096, seed: int | None = None
 ) -> dict[str, Any]:
@@ -31,6 +55,7 @@ def sensitivity(
     """
     from .indices import sensitivity as run_sensitivity
 
+    check_base_samples(n)
     prep = prepare(source)
     base = run_stages(prep.scenario)
     predicted = predicted_dists(base)  # a predicted MFU's realized efficiency is uncertain too
