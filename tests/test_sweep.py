@@ -401,3 +401,19 @@ def test_frontier_by_year_example_and_trend_chart(tmp_path: Path) -> None:
         ["report", str(out), "-o", str(tmp_path / "c.png"), "--x", "cluster.accelerator", "--trend", "2.4"],
     )
     assert r.exit_code == 2 and "error: trend" in r.output
+
+
+def test_sweep_without_the_extra_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without Dask/pandas/pyarrow (a plain `pip install truecost`), `truecost sweep` exits 2 and
+    names the extra, instead of an internal error."""
+    import importlib.util
+
+    from typer.testing import CliRunner
+
+    from truecost.cli import app
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda m, *a: None if m == "pandas" else real(m, *a))
+    res = CliRunner().invoke(app, ["sweep", "deepseek-v3", "--set", "cluster.count=1024,2048", "-o", "x.csv"])
+    assert res.exit_code == 2
+    assert "truecost[sweep]" in res.output and "pandas" in res.output

@@ -170,6 +170,18 @@ def _warn(warnings: list[str]) -> None:
         print_renderable(warnings_panel(warnings), stderr=True)
 
 
+def _need_sweep_extra() -> None:
+    """Sweeps need the `sweep` extra (Dask, pandas, pyarrow): say so instead of a traceback."""
+    import importlib.util
+
+    missing = [m for m in ("dask", "distributed", "pandas", "pyarrow") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise TruecostError(
+            f"sweeps need the sweep extra ({', '.join(missing)} not installed): pip install 'truecost[sweep]'",
+            field="sweep",
+        )
+
+
 def _width() -> int:
     from .render import console
 
@@ -327,6 +339,7 @@ def sweep(
     ] = False,
 ) -> None:
     """Run a scenario over a grid of inputs (on Dask) and write one row per point."""
+    _need_sweep_extra()
     from .analysis.sweep import latin_hypercube, parse_range, parse_set, read_points
     from .analysis.sweep import sweep as run_sweep
 
@@ -575,6 +588,7 @@ def report(
     from .report.sweep import is_sweep_file, write_sweep_report
 
     if is_sweep_file(scenario):
+        _need_sweep_extra()
         typer.echo(f"wrote {write_sweep_report(scenario, output, x=x, y=y, trend=trend)}")
         return
     from .report import write_report
