@@ -35,9 +35,10 @@ import numpy as np
 from scipy import stats
 
 from ..catalog import get_model, get_run
-from ..catalog.fitted import REALIZED_COLUMNS, realized_path
+from ..catalog.fitted import realized_path
 from ..scenario.cluster import Cluster
 from ..scenario.training import Training
+from ..stages.perf.calibrate import write as write_fitted
 from ..stages.perf.realized import goodput_at_scale
 from ..stages.perf.stage import ideal_step
 
@@ -281,15 +282,8 @@ def fitted_parameters() -> list[dict[str, object]]:
 
 
 def write(rows: list[dict[str, object]], path: str | None = None) -> str:
-    path = path or realized_path()
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(REALIZED_COLUMNS), lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({**r, "accessed": ACCESSED})
-    with open(path, "w") as fh:
-        fh.write(buf.getvalue())
-    return path
+    """Write `rows` to realized_efficiency.csv (default path), dated ACCESSED (perf's writer)."""
+    return write_fitted(rows, path or realized_path(), ACCESSED)
 
 
 def main(argv: list[str]) -> int:
