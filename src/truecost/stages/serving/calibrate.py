@@ -27,7 +27,7 @@ from scipy.optimize import least_squares
 from ...catalog import get_accelerator, get_model
 from ...scenario.serving import Replica
 from .datasets import SERVING_FILE, ServingRow, serving_rows
-from .params import ServingParams, fitted
+from .params import Z90, ServingParams, fitted
 from .throughput import Workload, rates
 
 FIT_NAMES = ("hbm_efficiency", "16bit", "fp8", "fp4")
@@ -36,7 +36,6 @@ FIT_NAMES = ("hbm_efficiency", "16bit", "fp8", "fp4")
 BOUNDS = {"hbm_efficiency": (0.2, 0.95), "16bit": (0.05, 1.0), "fp8": (0.05, 1.0), "fp4": (0.05, 1.0)}
 START = {"hbm_efficiency": 0.8, "16bit": 0.5, "fp8": 0.5, "fp4": 0.5}
 OUTPUT = Path(__file__).resolve().parents[2] / "catalog" / "data" / "serving_calibration.yaml"
-Z90 = 1.6448536269514722  # two-sided 90% interval of a normal
 
 
 def predict(row: ServingRow, params: ServingParams) -> float:

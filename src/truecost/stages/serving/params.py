@@ -23,6 +23,9 @@ BYTES_PER_VALUE: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8
 # Catalog scale-up figures are both directions added (NVLink 4: 900 GB/s = 450 each way), as the
 # perf stage reads them; a collective moves data one way at a time.
 SCALE_UP_DIRECTIONS = 2.0
+# A normal's 95th percentile (scipy.special.ndtri(0.95)): a lognormal's 90% interval is
+# exp(mu +- Z90 x sigma).
+Z90 = 1.6448536269514722
 # The activation precision of the MoE combine and of TP all-reduces (DeepSeek Day 6: "the MoE
 # combine uses BF16"); the dispatch goes at the matmul precision when that is fp8 (fp4 -> fp8).
 ACTIVATION_BYTES = 2.0

@@ -20,12 +20,12 @@ from .params import (
     MEMORY_USABLE,
     SCALE_OUT_FALLBACK,
     SCALE_UP_FALLBACK,
+    Z90,
     ServingParams,
     fitted,
 )
 from .throughput import MS_PER_S, Rates, Workload, default_kv_precision, rates
 
-Z90 = 1.6448536269514722  # the 95th percentile of a standard normal
 # Accelerators of the calibration set (catalog/data/validation/serving_throughput.csv).
 # h800 is the H100 SXM die and HBM with a slower NVLink (catalog notes), so it counts as covered.
 CALIBRATED_ACCELERATORS = ("a100-sxm4-80gb", "h100-sxm", "h800", "h200", "b200", "gb200")
