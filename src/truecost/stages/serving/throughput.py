@@ -36,6 +36,8 @@ from .params import SCALE_OUT_FALLBACK, SCALE_UP_DIRECTIONS, SCALE_UP_FALLBACK, 
 from .timing import Hardware, decode_step_time, prefill_time_per_token
 
 MS_PER_S = 1e3
+# Halvings of log(batch) in _batch_for_tpot: after 60, hi / lo = b_max ** 2**-60, which is 1 in
+# float64 for any batch bound (a numerical choice, not a physical one).
 BISECTION_STEPS = 60
 
 
