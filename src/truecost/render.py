@@ -274,7 +274,7 @@ def assumptions_summary(est: Estimate, scenario_arg: str, ranked: tuple[str | No
         _col(t, "value", right=True)
         _col(t, "change", right=True)
         for r in rows[:TOP_ASSUMPTIONS]:
-            t.add_row(r.field or r.name, value(r.value, r.unit), f"{r.elasticity * 10:+.1f}%")
+            t.add_row(r.field or r.name, value(r.value, r.unit), r.change_text())
         parts.append(t)
     parts.append(
         Text(

@@ -41,6 +41,10 @@ class Ranked:
     field: str
     elasticity: float  # (output at +10% - output at -10%) / (0.2 x output) [1]
 
+    def change_text(self) -> str:
+        """How much the output moves when this input moves by STEP (10%), e.g. '+3.2%'."""
+        return f"{self.elasticity * 10:+.1f}%"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,

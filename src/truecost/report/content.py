@@ -599,6 +599,7 @@ def gather(est: Estimate, sens: dict[str, Any] | None = None) -> ReportData:
     """Everything a report shows, as data."""
     raw = est.inputs if isinstance(est.inputs, dict) else {}
     vs = views(est)
+    serving = serving_views(est)
     st = est.stages
     conv = [
         (label, text)
@@ -656,7 +657,7 @@ def gather(est: Estimate, sens: dict[str, Any] | None = None) -> ReportData:
         samples=est.samples,
         seed=est.seed,
         mc_note=mc_note(est),
-        serving=serving_views(est),
+        serving=serving,
         serving_layout=serving_layout(est),
-        serving_curve=serving_cost_curve(est) if serving_views(est) else (),
+        serving_curve=serving_cost_curve(est) if serving else (),
     )

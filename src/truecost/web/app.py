@@ -304,9 +304,6 @@ def check_samples(samples: int | None, cap: int) -> None:
         raise UserError("samples", f"{samples:,} samples requested; this server allows at most {cap:,}")
 
 
-MAX_NODES = 100_000  # far above any real scenario; stops YAML alias bombs before they reach JSON
-
-
 def check_size(obj: Any) -> None:
     """Refuse a parsed document over the scenario limits (values once aliases are expanded,
     depth, keys, numbers), naming the field; `parse_yaml` already did, this is for dicts."""

@@ -37,7 +37,7 @@ def ranked_table(est: Any) -> str:
             rhtml.tag("p", f"Each input moved by 10% alone: how much {output} moves.", class_="note"),
             rhtml.table(
                 ["input", "value", "moves the result by"],
-                ([r.field, value(r.value, r.unit), f"{r.elasticity * 10:+.1f}%"] for r in rows[:10]),
+                ([r.field, value(r.value, r.unit), r.change_text()] for r in rows[:10]),
                 cls="ranked",
                 numeric=(1, 2),
             ),
