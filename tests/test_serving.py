@@ -489,3 +489,31 @@ def test_serving_feeds_the_carbon_stage() -> None:
     # H800 700 W x server 1.82 x utilisation 0.75 x PUE 1.25 (the cited defaults), at 500 g/kWh
     assert g == pytest.approx(hours * 0.7 * 1.82 * 0.75 * 1.25 * 500, rel=1e-6)
     assert r.results["serving_embodied_g_co2e_per_m_tokens"] > 0
+
+
+def test_monte_carlo_reuses_the_point_runs_searched_replica(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without serving.replica the layout is searched once, at the point values; every Monte Carlo
+    trial uses that layout (chunks used to search again, each at its own draws)."""
+    import copy
+    import importlib
+
+    import truecost
+    from truecost.scenario import load_raw
+
+    serving_stage = importlib.import_module("truecost.stages.serving.stage")
+
+    calls = []
+    real = serving_stage.search
+
+    def counted(*a: Any, **k: Any) -> Any:
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(serving_stage, "search", counted)
+    raw = copy.deepcopy(load_raw("deepseek-serving"))
+    raw["serving"].pop("replica", None)
+    raw["serving"].pop("output_tokens_per_s_per_gpu", None)
+    raw["serving"]["cache_hit_rate"] = {"dist": "uniform", "low": 0.5, "high": 0.6}
+    est = truecost.estimate(raw, samples=2000, seed=1)
+    assert len(calls) == 1
+    assert est.stages.serving.layout_searched

@@ -24,6 +24,7 @@ from .errors import ScenarioError
 from .result import Estimate, StageResults, ordered
 from .scenario import Scenario, load_raw, plausibility_warnings, validate
 from .scenario.cluster import Cluster
+from .scenario.serving import Replica
 from .stages import carbon, energy, fleet, flops, lab, model, money, run, views
 from .stages import serving as serving_stage
 from .stages.base import Assumption
@@ -156,15 +157,14 @@ def predicted_dists(stages: StageResults) -> dict[Path_, Distribution]:
     return out
 
 
-def run_stages(
-    scn: Scenario, *, point: bool = True, known_perf: perf.PerfResult | None = None
-) -> StageResults:
+def run_stages(scn: Scenario, *, point: bool = True, known: StageResults | None = None) -> StageResults:
     """One pass of the chain. `point=False` (Monte Carlo chunks) skips assumptions, warnings and
-    explanatory extras; `known_perf` is the point run's step prediction, reused by chunks."""
+    explanatory extras; `known` is the point run: its step prediction and any searched serving
+    replica are reused by chunks (one layout for every trial, searched once)."""
     cl = scn.cluster
     m = model.stage(scn.model, scn.model_id, point=point)
     f = flops.stage(scn.training, scn.model, point=point)
-    p = perf.stage(scn.training, cl, scn.model, known=known_perf, point=point)
+    p = perf.stage(scn.training, cl, scn.model, known=known.perf if known is not None else None, point=point)
     r = run.stage(scn.training, cl, scn.power, f, p, point=point)
     rent = rental.stage(scn.pricing, cl, scn.training, r, point=point)
     # The run's hardware: the first fleet pool with its accelerator prices the owned run.
@@ -189,7 +189,8 @@ def run_stages(
     own = money.in_constant_dollars(own, mon.factor)
     fl = money.in_constant_dollars(fl, mon.factor)
     lb = money.in_constant_dollars(lb, mon.factor)
-    sv = _serving(scn, rent, own, start, mon, point=point)
+    searched = known.serving.replica if known is not None and known.serving.layout_searched else None
+    sv = _serving(scn, rent, own, start, mon, point=point, replica=searched)
     s_acc, s_gpn, s_kwh, s_hours = _serving_footprint(scn, sv, point=point)
     c = carbon.stage(
         scn.carbon,
@@ -237,6 +238,7 @@ def _serving(
     mon: money.MoneyResult,
     *,
     point: bool,
+    replica: Replica | None = None,
 ) -> serving_stage.ServingResult:
     """The serving stage, priced by the pricing stage. When the serving accelerator is the run's,
     it takes the run's rental and owned $/GPU-h; otherwise the pricing stage runs once more for the
@@ -245,6 +247,8 @@ def _serving(
     sv = scn.serving
     if sv is None:
         return serving_stage.ServingResult()
+    if replica is not None:  # the point run's searched layout: Monte Carlo chunks do not search again
+        sv = sv.model_copy(update={"replica": replica})
     cl = scn.cluster
     acc_id = sv.accelerator or (cl.accelerator if cl is not None else None)
     if acc_id is None:
@@ -413,7 +417,7 @@ def estimate(
     for lo, hi in bounds:
         n = hi - lo
         scn = inject_all(prep.scenario, draw(sampled, n, streams))
-        got = run_stages(scn, point=False, known_perf=stages.perf).quantities()
+        got = run_stages(scn, point=False, known=stages).quantities()
         for k in chunks:
             v = np.asarray(got[k], dtype=float)
             chunks[k].append(float(v) if v.ndim == 0 else np.broadcast_to(v, (n,)))

@@ -88,7 +88,7 @@ def rank_assumptions(
         for k in (1 - STEP, 1 + STEP):
             try:
                 scn = inject(prep.scenario, field_path(field), float(v) * k)
-                got = run_stages(scn, point=False, known_perf=base.perf).quantities().get(output)
+                got = run_stages(scn, point=False, known=base).quantities().get(output)
                 ys.append(float(np.asarray(got, dtype=float)))
             except Exception:  # an input the chain cannot move alone (a layout, an absent section)
                 break

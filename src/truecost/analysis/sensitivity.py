@@ -74,7 +74,7 @@ def sensitivity(
 
     def f(values: Mapping[Path_, np.ndarray]) -> np.ndarray:
         m = len(next(iter(values.values())))
-        got = run_stages(inject_all(prep.scenario, values), point=False, known_perf=base.perf).quantities()
+        got = run_stages(inject_all(prep.scenario, values), point=False, known=base).quantities()
         return np.broadcast_to(np.asarray(got[output], dtype=float), (m,))
 
     # The grid intensity's default spread moves emissions only: it joins the inputs for them.
