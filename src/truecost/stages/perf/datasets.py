@@ -21,7 +21,7 @@ import numpy as np
 from ...architecture import Architecture
 from ...catalog import get_accelerator
 from ...scenario.cluster import Parallelism
-from ...units import FLOP_PER_TFLOP
+from ...units import FLOP_PER_TFLOP, MS_PER_S
 from ..flops import narayanan_flops_per_iteration
 from .layout import StepPrediction
 from .params import PerfParams
@@ -40,7 +40,6 @@ VTRAIN_ACCELERATOR = "a100-sxm4-80gb"
 # Seed and rule of the calibration split: a seeded permutation within each GPU count, first half
 # fit, second half held out.
 SPLIT_SEED = 20240501
-MS_PER_S = 1e3
 
 
 def _read(parts: tuple[str, ...]) -> str:

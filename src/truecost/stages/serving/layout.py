@@ -16,6 +16,8 @@ from ...scenario.serving import Replica
 from .params import ServingParams
 from .throughput import Workload, rates
 
+# Search bound, not a physical limit: DeepSeek's largest published serving unit is 18 nodes
+# (decode EP144; serving_anchors.md), so 32 nodes per replica covers every published layout.
 MAX_EP_NODES = 32
 
 

@@ -23,7 +23,7 @@ from ...architecture import Architecture
 from ...catalog import Accelerator
 from ...errors import ScenarioError
 from ...scenario.serving import Replica
-from ...units import GIGA
+from ...units import GIGA, MS_PER_S
 from ..perf.params import COMM_EFFICIENCY
 from .memory import (
     kv_bytes_per_token,
@@ -35,7 +35,6 @@ from .memory import (
 from .params import SCALE_OUT_FALLBACK, SCALE_UP_DIRECTIONS, SCALE_UP_FALLBACK, ServingParams
 from .timing import Hardware, decode_step_time, prefill_time_per_token
 
-MS_PER_S = 1e3
 # Halvings of log(batch) in _batch_for_tpot: after 60, hi / lo = b_max ** 2**-60, which is 1 in
 # float64 for any batch bound (a numerical choice, not a physical one).
 BISECTION_STEPS = 60
