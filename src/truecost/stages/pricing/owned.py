@@ -685,11 +685,12 @@ def stage(
     if point:
         by_view = {}
         for m in OWNERSHIP_METHODS:
-            other = inp if m == inp.method else None
-            if other is None:
-                other = resolve_owned_inputs(
-                    Notes(False), cluster.accelerator, ownership, power, method=m, **args
-                )
+            if m == inp.method:
+                by_view[m] = float(rate)  # the scenario's own view: already computed
+                continue
+            other = resolve_owned_inputs(
+                Notes(False), cluster.accelerator, ownership, power, method=m, **args
+            )
             if other is not None:
                 by_view[m] = float(owned_usd_per_gpu_hour(owned_cost_terms(other)))
         breakdown = {k: float(v) for k, v in terms.items()}
