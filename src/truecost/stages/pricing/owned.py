@@ -177,30 +177,9 @@ def resolve_owned_inputs(
             continue
         values[name] = get(name, default, rec)
     fac = _facility(over, base)
-    method_field = (
-        f"{prefix}ownership.method"
-        if over is not None and over.resolved_method is not None
-        else "ownership.method"
-    )
-    notes.assume(
-        f"{prefix}ownership_method"
-        if over is not None and over.resolved_method is not None
-        else "ownership_method",
-        dep,
-        "",
-        OWNERSHIP_METHODS[dep].label,
-        method_field,
-    )
+    _record_choice(notes, prefix, over is not None and over.resolved_method is not None, "method", dep)
     frec = quiet if epoch and not for_fleet else notes
-    frec.assume(
-        f"{prefix}facility" if over is not None and over.facility is not None else "facility",
-        fac,
-        "",
-        FACILITY_METHODS[fac].label,
-        f"{prefix}ownership.facility"
-        if over is not None and over.facility is not None
-        else "ownership.facility",
-    )
+    _record_choice(frec, prefix, over is not None and over.facility is not None, "facility", fac)
     for name in FACILITY_METHODS[fac].inputs:
         values[name] = get(name, OWNERSHIP_DEFAULTS[name], frec)
     values.update(_power_inputs(notes, acc, power, tag, epoch=epoch, start_year=dates.start_year))
@@ -222,6 +201,15 @@ def resolve_owned_inputs(
         price_year=price_year,
         price_date=price_date,
     )
+
+
+def _record_choice(notes: Notes, prefix: str, own: bool, field: str, value: str) -> None:
+    """Record the ownership method or facility in use (under the pool's prefix when the pool
+    chose it)."""
+    name = "ownership_method" if field == "method" else field
+    label = OWNERSHIP_METHODS[value].label if field == "method" else FACILITY_METHODS[value].label
+    where = prefix if own else ""
+    notes.assume(f"{where}{name}", value, "", label, f"{where}ownership.{field}")
 
 
 def _method(over: Ownership | None, base: Ownership) -> str:
