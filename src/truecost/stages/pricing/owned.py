@@ -244,6 +244,14 @@ def _derived_age(dates: Dates, acquired: float | None, accelerator_id: str, epoc
     )
 
 
+def _price_holder(pool: Any, base: Ownership, prefix: str) -> tuple[Any, str, str]:
+    """(what carries the given price: the pool, else the ownership section; its field prefix; the
+    price's source)."""
+    holder = pool if pool is not None else base
+    where = prefix if pool is not None else "ownership."
+    return holder, where, (getattr(holder, "price_source", "") or "scenario input").strip()
+
+
 def _server_cost(
     notes: Notes,
     acc: Any,
@@ -261,9 +269,7 @@ def _server_cost(
     server price's accelerator share is estimated with the chip overhead default. The catalog
     price is the one in force at the acquisition (a pool's year, else the training start); with
     neither date, the catalog's reference price (accelerators.csv, with its date)."""
-    holder = pool if pool is not None else base
-    where = prefix if pool is not None else "ownership."
-    src = (getattr(holder, "price_source", "") or "scenario input").strip()
+    holder, where, src = _price_holder(pool, base, prefix)
     chip_default = factor(acc.id, "chip_server_overhead")
     assert chip_default is not None  # the table has a catch-all row
     acquired = dates.acquisition_year
@@ -349,15 +355,13 @@ def _epoch_server_cost(
     earliest known price of the accelerator's family (the earliest DGX price where one exists), x
     Epoch's server overhead when it is a chip or TPU-equivalent price, acquired at the price date
     but never before release + 90 days (TPUs: at release)."""
-    holder = pool if pool is not None else base
-    where = prefix if pool is not None else "ownership."
+    holder, where, src = _price_holder(pool, base, prefix)
     ep_overhead = epoch_factor(acc.id, "server_overhead")
     assert ep_overhead is not None  # catch-all row
     if holder.server_price_usd is not None:
         return _server_cost(notes, acc, pool, prefix, base, over, gpus_per_node, tag, dates)
     if holder.unit_price_usd is not None:
         price = holder.unit_price_usd
-        src = (getattr(holder, "price_source", "") or "scenario input").strip()
         notes.assume(f"{where}unit_price_usd", price, "USD", src, f"{where}unit_price_usd")
         overhead = _overhead(notes, over, base, prefix, ep_overhead, tag)
         return server_cost_per_gpu_usd(price, overhead), price, None, dates.acquisition_year, ""
