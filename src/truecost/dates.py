@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .units import DAYS_PER_YEAR
+
 
 def decimal_year(date: str) -> float:
     """A YYYY / YYYY-MM / YYYY-MM-DD date as a decimal year (a bare year is its middle; a month
@@ -30,4 +32,4 @@ def days_to_years(days: float) -> float:
     >>> days_to_years(365.25)
     1.0
     """
-    return days / 365.25
+    return days / DAYS_PER_YEAR

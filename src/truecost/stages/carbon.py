@@ -23,7 +23,7 @@ import numpy as np
 from ..catalog import get_accelerator
 from ..catalog.carbon_tables import SPREAD_YEARS, GridIntensity, embodied_per_accelerator, grid_intensity
 from ..dates import decimal_year
-from ..defaults import EPOCH_COST_MODEL, PUE, Cited
+from ..defaults import EPOCH_COST_MODEL, Cited
 from ..scenario.carbon import Carbon
 from ..scenario.fleet import FleetPool
 from ..scenario.ownership import Ownership
@@ -462,8 +462,13 @@ def fleet_uses(
         if pool.accelerator != run_accelerator and power.gpu_watts is not None:
             p = power.model_copy(update={"gpu_watts": None, "gpu_watts_include_pue": False})
         s2c_default, util_default = power_defaults(acc.id)
-        watts, s2c, util, _, _ = energy.device_power(
-            p, acc, Notes(False), server_to_chip_default=s2c_default, utilisation_default=util_default
+        e = energy.stage(
+            p,
+            gpu_hours=None,
+            accelerator=acc,
+            server_to_chip_default=s2c_default,
+            utilisation_default=util_default,
+            point=False,
         )
         use = pool.ownership.fleet_utilisation
         if use is None:
@@ -472,12 +477,9 @@ def fleet_uses(
                 if ownership.fleet_utilisation is not None
                 else FLEET_UTILISATION.value
             )
-        pue = 1.0 if p.gpu_watts_include_pue else (p.pue if p.pue is not None else PUE.value)
         kwh = None
-        if watts is not None:
-            kwh = energy.fleet_energy_kwh_per_year(
-                pool.count, energy.device_power_w(watts, s2c, util), pue, use
-            )
+        if e.device_power_w is not None:
+            kwh = energy.fleet_energy_kwh_per_year(pool.count, e.device_power_w, e.pue, use)
         life = pool.ownership.life_years if pool.ownership.life_years is not None else ownership.life_years
         out.append(
             PoolUse(

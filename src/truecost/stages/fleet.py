@@ -315,7 +315,11 @@ def _pool_summary(
                 f"but was acquired in {pool.acquisition_year:g}; set fleet[{i}].unit_price_usd for that year's price"
             )
     terms = owned_cost_terms(inp)
-    by_view = {m: float(owned_usd_per_gpu_hour(owned_cost_terms(inp, m))) for m in DEPRECIATION_METHODS}
+    rate = float(owned_usd_per_gpu_hour(terms))
+    by_view = {
+        m: rate if m == inp.depreciation else float(owned_usd_per_gpu_hour(owned_cost_terms(inp, m)))
+        for m in DEPRECIATION_METHODS
+    }
     label = pool.name or f"{pool.accelerator} x {pool.count:g}"
     return PoolSummary(
         index=i,
@@ -328,7 +332,7 @@ def _pool_summary(
         opex_usd_per_year=_floats({k: parts[k] for k in OPEX_PARTS}),
         depreciation=inp.depreciation,
         depreciation_usd_per_year=float(np.median(parts["depreciation"])),
-        owned_usd_per_gpu_hour=float(owned_usd_per_gpu_hour(terms)),
+        owned_usd_per_gpu_hour=rate,
         owned_usd_per_gpu_hour_by_depreciation=by_view,
         summary=dominant_terms_sentence(label, terms, inp.depreciation),
     )

@@ -74,7 +74,6 @@ VIEWS: tuple[View, ...] = (
         "the lab, everything not in the scenario (offices, legal, marketing)",
     ),
 )
-VIEW_BY_KEY: dict[str, View] = {v.key: v for v in VIEWS}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from ...defaults import EPOCH_COST_MODEL, Cited
 
 LN10 = float(np.log(10.0))
 
-ECONOMICS_MD = "economics.md (shared reference)"
 HYPERSCALER_10K = (
     "hyperscaler 10-K filings (economics.md sec. 4): Microsoft and Alphabet 6 years (2022-23), "
     "Amazon 5 years from 2025, Meta 5 years (Q4 2022)"

@@ -177,30 +177,9 @@ def resolve_owned_inputs(
             continue
         values[name] = get(name, default, rec)
     fac = _facility(over, base)
-    method_field = (
-        f"{prefix}ownership.method"
-        if over is not None and over.resolved_method is not None
-        else "ownership.method"
-    )
-    notes.assume(
-        f"{prefix}ownership_method"
-        if over is not None and over.resolved_method is not None
-        else "ownership_method",
-        dep,
-        "",
-        OWNERSHIP_METHODS[dep].label,
-        method_field,
-    )
+    _record_choice(notes, prefix, over is not None and over.resolved_method is not None, "method", dep)
     frec = quiet if epoch and not for_fleet else notes
-    frec.assume(
-        f"{prefix}facility" if over is not None and over.facility is not None else "facility",
-        fac,
-        "",
-        FACILITY_METHODS[fac].label,
-        f"{prefix}ownership.facility"
-        if over is not None and over.facility is not None
-        else "ownership.facility",
-    )
+    _record_choice(frec, prefix, over is not None and over.facility is not None, "facility", fac)
     for name in FACILITY_METHODS[fac].inputs:
         values[name] = get(name, OWNERSHIP_DEFAULTS[name], frec)
     values.update(_power_inputs(notes, acc, power, tag, epoch=epoch, start_year=dates.start_year))
@@ -222,6 +201,15 @@ def resolve_owned_inputs(
         price_year=price_year,
         price_date=price_date,
     )
+
+
+def _record_choice(notes: Notes, prefix: str, own: bool, field: str, value: str) -> None:
+    """Record the ownership method or facility in use (under the pool's prefix when the pool
+    chose it)."""
+    name = "ownership_method" if field == "method" else field
+    label = OWNERSHIP_METHODS[value].label if field == "method" else FACILITY_METHODS[value].label
+    where = prefix if own else ""
+    notes.assume(f"{where}{name}", value, "", label, f"{where}ownership.{field}")
 
 
 def _method(over: Ownership | None, base: Ownership) -> str:
@@ -256,6 +244,14 @@ def _derived_age(dates: Dates, acquired: float | None, accelerator_id: str, epoc
     )
 
 
+def _price_holder(pool: Any, base: Ownership, prefix: str) -> tuple[Any, str, str]:
+    """(what carries the given price: the pool, else the ownership section; its field prefix; the
+    price's source)."""
+    holder = pool if pool is not None else base
+    where = prefix if pool is not None else "ownership."
+    return holder, where, (getattr(holder, "price_source", "") or "scenario input").strip()
+
+
 def _server_cost(
     notes: Notes,
     acc: Any,
@@ -273,9 +269,7 @@ def _server_cost(
     server price's accelerator share is estimated with the chip overhead default. The catalog
     price is the one in force at the acquisition (a pool's year, else the training start); with
     neither date, the catalog's reference price (accelerators.csv, with its date)."""
-    holder = pool if pool is not None else base
-    where = prefix if pool is not None else "ownership."
-    src = (getattr(holder, "price_source", "") or "scenario input").strip()
+    holder, where, src = _price_holder(pool, base, prefix)
     chip_default = factor(acc.id, "chip_server_overhead")
     assert chip_default is not None  # the table has a catch-all row
     acquired = dates.acquisition_year
@@ -361,15 +355,13 @@ def _epoch_server_cost(
     earliest known price of the accelerator's family (the earliest DGX price where one exists), x
     Epoch's server overhead when it is a chip or TPU-equivalent price, acquired at the price date
     but never before release + 90 days (TPUs: at release)."""
-    holder = pool if pool is not None else base
-    where = prefix if pool is not None else "ownership."
+    holder, where, src = _price_holder(pool, base, prefix)
     ep_overhead = epoch_factor(acc.id, "server_overhead")
     assert ep_overhead is not None  # catch-all row
     if holder.server_price_usd is not None:
         return _server_cost(notes, acc, pool, prefix, base, over, gpus_per_node, tag, dates)
     if holder.unit_price_usd is not None:
         price = holder.unit_price_usd
-        src = (getattr(holder, "price_source", "") or "scenario input").strip()
         notes.assume(f"{where}unit_price_usd", price, "USD", src, f"{where}unit_price_usd")
         overhead = _overhead(notes, over, base, prefix, ep_overhead, tag)
         return server_cost_per_gpu_usd(price, overhead), price, None, dates.acquisition_year, ""
@@ -685,11 +677,12 @@ def stage(
     if point:
         by_view = {}
         for m in OWNERSHIP_METHODS:
-            other = inp if m == inp.method else None
-            if other is None:
-                other = resolve_owned_inputs(
-                    Notes(False), cluster.accelerator, ownership, power, method=m, **args
-                )
+            if m == inp.method:
+                by_view[m] = float(rate)  # the scenario's own view: already computed
+                continue
+            other = resolve_owned_inputs(
+                Notes(False), cluster.accelerator, ownership, power, method=m, **args
+            )
             if other is not None:
                 by_view[m] = float(owned_usd_per_gpu_hour(owned_cost_terms(other)))
         breakdown = {k: float(v) for k, v in terms.items()}
