@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from dataclasses import fields as dataclass_fields
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from ..dates import decimal_year
 
@@ -52,6 +54,27 @@ def _num(file: str, i: int, r: dict[str, str], column: str) -> float:
     if not v > 0:
         raise PriceDataError(f"{file} line {i}, column {column!r}: {v} is not positive")
     return v
+
+
+_Row = TypeVar("_Row", "RentalPrice", "HardwarePrice")
+
+
+def _dated_rows(
+    file: str, row_type: type[_Row], kind_column: str, kinds: Mapping[str, object], amount_column: str
+) -> list[_Row]:
+    """The rows of a dated price table: `kind_column` must name one of `kinds`, `date` must parse
+    and `amount_column` must be a positive number; every other field is copied as text."""
+    out = []
+    for i, r in enumerate(_read(file), start=2):
+        if r[kind_column] not in kinds:
+            raise PriceDataError(
+                f"{file} line {i}: unknown {kind_column} {r[kind_column]!r}; valid: {', '.join(kinds)}"
+            )
+        decimal_year(r["date"])
+        fields: dict[str, Any] = {f.name: r[f.name] for f in dataclass_fields(row_type)}
+        fields[amount_column] = _num(file, i, r, amount_column)
+        out.append(row_type(**fields))
+    return out
 
 
 # ---- rental prices ------------------------------------------------------------------------------
@@ -131,27 +154,7 @@ class RentalPrice:
 
 @cache
 def _rental_rows() -> tuple[RentalPrice, ...]:
-    out = []
-    for i, r in enumerate(_read(RENTAL_FILE), start=2):
-        if r["basis"] not in BASES:
-            raise PriceDataError(
-                f"{RENTAL_FILE} line {i}: unknown basis {r['basis']!r}; valid: {', '.join(BASES)}"
-            )
-        decimal_year(r["date"])
-        out.append(
-            RentalPrice(
-                accelerator_id=r["accelerator_id"],
-                date=r["date"],
-                usd_per_gpu_hour=_num(RENTAL_FILE, i, r, "usd_per_gpu_hour"),
-                basis=r["basis"],
-                provider=r["provider"],
-                region=r["region"],
-                source=r["source"],
-                accessed=r["accessed"],
-                verification=r["verification"],
-                notes=r["notes"],
-            )
-        )
+    out = _dated_rows(RENTAL_FILE, RentalPrice, "basis", BASES, "usd_per_gpu_hour")
     return tuple(sorted(out, key=lambda p: (p.accelerator_id, p.year, p.basis, p.usd_per_gpu_hour)))
 
 
@@ -238,26 +241,7 @@ class HardwarePrice:
 
 @cache
 def _hardware_rows() -> tuple[HardwarePrice, ...]:
-    out = []
-    for i, r in enumerate(_read(HARDWARE_PRICES_FILE), start=2):
-        if r["kind"] not in PRICE_KINDS:
-            raise PriceDataError(
-                f"{HARDWARE_PRICES_FILE} line {i}: unknown kind {r['kind']!r}; valid: {', '.join(PRICE_KINDS)}"
-            )
-        decimal_year(r["date"])
-        out.append(
-            HardwarePrice(
-                accelerator_id=r["accelerator_id"],
-                date=r["date"],
-                usd_per_accelerator=_num(HARDWARE_PRICES_FILE, i, r, "usd_per_accelerator"),
-                kind=r["kind"],
-                item=r["item"],
-                source=r["source"],
-                accessed=r["accessed"],
-                verification=r["verification"],
-                notes=r["notes"],
-            )
-        )
+    out = _dated_rows(HARDWARE_PRICES_FILE, HardwarePrice, "kind", PRICE_KINDS, "usd_per_accelerator")
     # On one date, a whole-system price sorts after a chip price: it is the one in force (it
     # needs no overhead estimate).
     return tuple(sorted(out, key=lambda p: (p.accelerator_id, p.year, p.includes_server)))

@@ -20,6 +20,8 @@ from fnmatch import fnmatchcase
 from functools import cache
 from importlib import resources
 
+from ..dates import decimal_year
+
 STACKS_FILE = "software_stacks.csv"
 _RECOMPUTE = ("none", "selective", "full")
 _SCHEDULES = ("1f1b", "interleaved", "dualpipe")
@@ -50,8 +52,7 @@ class StackEntry:
     @property
     def first_year(self) -> float:
         """first_date as a decimal year (month middle). [yr]"""
-        y, m = (int(x) for x in self.first_date.split("-"))
-        return y + (m - 0.5) / 12
+        return decimal_year(self.first_date)
 
     def runs_on(self, accelerator_id: str) -> bool:
         return any(fnmatchcase(accelerator_id, p) for p in self.accelerators)

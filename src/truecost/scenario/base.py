@@ -39,7 +39,8 @@ class Drawn(float):
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Fraction = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
-Year = Annotated[float, Field(ge=1990, le=2100, allow_inf_nan=False)]
+FIRST_YEAR, LAST_YEAR = 1990, 2100  # the calendar years a scenario may name (dates, grid data, dollars)
+Year = Annotated[float, Field(ge=FIRST_YEAR, le=LAST_YEAR, allow_inf_nan=False)]
 
 
 def _fmt(x: float) -> str:
@@ -165,8 +166,8 @@ def _as_date(v: Any) -> str:
     if not isinstance(v, str) or not (m := _DATE.match(v.strip())):
         raise ValueError(f"expected a date as YYYY, YYYY-MM or YYYY-MM-DD, got {v!r}")
     year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
-    if not 1990 <= year <= 2100:
-        raise ValueError(f"year {year} is outside 1990-2100")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"year {year} is outside {FIRST_YEAR}-{LAST_YEAR}")
     try:
         dt.date(year, month, day)
     except ValueError as exc:

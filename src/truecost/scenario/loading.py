@@ -50,10 +50,6 @@ _Loader.add_implicit_resolver(
 
 def parse_yaml(text: str, where: str = "scenario") -> dict[str, Any]:
     """YAML text -> raw scenario dict, or ScenarioError naming where and what."""
-    return _read_yaml(text, where)
-
-
-def _read_yaml(text: str, where: str) -> dict[str, Any]:
     try:
         scan_yaml(text, _Loader, where)  # size, depth, aliases, keys: before any node is built
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
@@ -76,7 +72,7 @@ def load_raw(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     text_source = str(source)
     if text_source in preset_names():
         text = resources.files(PRESET_PACKAGE).joinpath(f"{text_source}.yaml").read_text()
-        return _read_yaml(text, f"preset {text_source}")
+        return parse_yaml(text, f"preset {text_source}")
     path = Path(text_source)
     if not path.exists():
         raise ScenarioError(
@@ -89,7 +85,7 @@ def load_raw(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"cannot read {text_source!r}: {exc}", field="scenario") from None
-    return _read_yaml(text, str(path))
+    return parse_yaml(text, str(path))
 
 
 def _describe_error(err: Mapping[str, Any]) -> tuple[str, str]:

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from pydantic import Field
 
-from .base import DateText, Frozen
+from .base import FIRST_YEAR, LAST_YEAR, DateText, Frozen
 
 
 class Money(Frozen):
-    dollar_year: Annotated[int, Field(ge=1990, le=2100)] | None = Field(
+    dollar_year: Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR)] | None = Field(
         None,
         description="express every cost in constant dollars of this year (CPI-U; Epoch's PPI deflator under "
         "ownership.method: epoch); default nominal",
