@@ -62,7 +62,9 @@ def test_weight_bytes_per_gpu() -> None:
 
 
 def test_decode_step_hand_checked() -> None:
-    """One Llama 3.1 8B sequence on one H100 with unit efficiencies: HBM time + compute time + 0."""
+    """One Llama 3.1 8B sequence on one H100 with unit efficiencies: HBM time + compute time + 0.
+    A unit compute share sustains the catalog's measured best FP8 GEMM (DeepGEMM: 1350 of 1979
+    TFLOPS), not the datasheet peak."""
     p = fitted().with_(hbm_efficiency=1.0, compute_efficiency={"16bit": 1.0, "fp8": 1.0, "fp4": 1.0})
     hw = hardware(H100, "fp8", "fp8", p)
     t = decode_step_time(L8, Replica(gpus=1), 1.0, 1000.0, "fp8", "fp8", hw, p)
@@ -70,7 +72,7 @@ def test_decode_step_hand_checked() -> None:
     kv = 1000 * 65_536
     matmul = 2 * (32 * L8.attn_params + 32 * L8.dense_mlp_params + 4096 * 128_256)
     core = 2 * 32 * (32 * 128 + 32 * 128) * 1000
-    want = (read + kv) / 3.35e12 + (matmul + core) / 1978.9e12
+    want = (read + kv) / 3.35e12 + (matmul + core) / (1978.9e12 * 1350 / 1979)
     assert_allclose(float(t), want, rtol=1e-12)
 
 
@@ -186,25 +188,45 @@ def test_day6_cost_per_million_tokens(day6: ServingResult) -> None:
 
 
 def test_day6_predicted_decode_rate_within_30_percent(day6: ServingResult) -> None:
-    """Predicted for EP144 decode, FP8, 4,989 KV tokens, 47.6 ms per token: vs 14.8k tokens/s per node.
+    """Predicted for EP144 decode, FP8, 4,989 KV tokens, 47.6 ms per token: vs 14.8k tokens/s per
+    node. Achieved: 16.3k, +10%; nothing was fitted to it.
 
     Left between them: expert load imbalance across the 144 GPUs, MTP speculative decoding,
     scheduler overheads and load below capacity in part of the day (the figure is a daily average).
     """
     pred = float(day6.predicted_output_tokens_per_s_per_node)
-    assert pred == pytest.approx(14_800, rel=0.30)
-    assert 60 < float(day6.batch_sequences) / 144 < 160  # Day 6 implies about 88 streams per GPU
+    assert pred == pytest.approx(14_800, rel=0.15)
+    assert 60 < float(day6.batch_sequences) / 144 < 120  # Day 6 implies about 88 streams per GPU
 
 
 def test_day6_predicted_prefill_rate_gap_is_known(day6: ServingResult) -> None:
     """Predicted prefill for EP32 vs 73.7k input tokens/s per node (cache hits counted): the model
-    reads about 1.34x higher, just outside 30%. The prediction is bound by the EP32 all-to-all over
-    InfiniBand, counted per expert copy; it is a sustained capacity, while DeepSeek's figure is a
-    daily average of prefill nodes sized for peak load, and the model leaves out the KV transfer to
-    decode nodes, loading cache hits from disk and chunked scheduling. This test pins the gap so a
-    change to it is seen."""
+    reads about 2.6x higher. With the all-to-all counted as DeepSeek describes it (each token
+    crosses InfiniBand once per destination node, then NVLink: V3 report sec. 3.4.1) the EP32
+    prefill unit is compute-bound, at the sustained compute share fitted on the dense benchmark
+    runs. The prediction is a capacity; DeepSeek's figure is a daily average of prefill nodes
+    sized for peak load. Also left out: expert and attention load imbalance across the 32 ranks,
+    communication kernels taking SMs from compute, the KV transfer to decode nodes and loading
+    cache hits from disk. This test pins the gap so a change to it is seen."""
     ratio = float(day6.predicted_input_tokens_per_s_per_node) / 73_700
-    assert 1.2 < ratio < 1.5
+    assert 2.4 < ratio < 2.8
+
+
+def test_prefill_all_to_all_crosses_the_network_once_per_node() -> None:
+    """EP32 over 4 nodes: 8 expert copies per token, 6 of them to other nodes without dedup,
+    3 x (1 - 0.75^8) = 2.70 distinct remote nodes with it."""
+    from truecost.stages.serving.throughput import hardware
+    from truecost.stages.serving.timing import ep_copy_bytes, ep_time_per_token
+
+    hw = hardware(H800, "fp8", "bf16", fitted())
+    rep = Replica(gpus=32, ep=32)
+    c = ep_copy_bytes(DS, "fp8")
+    assert c == 58 * 7168 * (1 + 2)  # fp8 dispatch + bf16 combine, every MoE layer
+    assert ep_time_per_token(DS, rep, "fp8", hw) == pytest.approx(c * 6 / hw.scale_out_byte_per_s)
+    dedup = ep_time_per_token(DS, rep, "fp8", hw, dedup=True)
+    remote = c * 3 * (1 - 0.75**8) / hw.scale_out_byte_per_s
+    local = c * 8 * 31 / 32 / hw.scale_up_byte_per_s
+    assert dedup == pytest.approx(max(remote, local))
 
 
 # ---- calibration --------------------------------------------------------------------------------
@@ -224,10 +246,10 @@ def test_shipped_calibration_is_the_refit() -> None:
 
 def test_leave_one_out_errors(loo: list[Any]) -> None:
     """Each TensorRT-LLM perf-overview row predicted by a fit on the others."""
-    s = summary(loo)
-    assert s["mean_abs_error"] < 0.12
-    assert s["median_abs_error"] < 0.12
-    assert s["max_abs_error"] < 0.25
+    s = summary(loo)  # achieved: mean 8.7%, median 4.8%, max 19.5%
+    assert s["mean_abs_error"] < 0.095
+    assert s["median_abs_error"] < 0.06
+    assert s["max_abs_error"] < 0.21
     assert s["log_sd"] == pytest.approx(serving_calibration()["leave_one_out"]["log_sd"], abs=2e-3)
 
 
@@ -235,9 +257,9 @@ def test_leave_one_accelerator_out() -> None:
     """Each accelerator's rows predicted by a fit on the other accelerators' rows."""
     from truecost.stages.serving.calibrate import leave_accelerator_out
 
-    s = summary(leave_accelerator_out())
-    assert s["mean_abs_error"] < 0.13
-    assert s["max_abs_error"] < 0.30
+    s = summary(leave_accelerator_out())  # achieved: mean 9.2%, max 22.6%
+    assert s["mean_abs_error"] < 0.10
+    assert s["max_abs_error"] < 0.24
     shipped = serving_calibration()["leave_one_accelerator_out"]
     assert s["mean_abs_error"] == pytest.approx(shipped["mean_abs_error"], abs=2e-3)
 

@@ -64,6 +64,22 @@ def reduce_scatter_time_s(
 all_gather_time_s = reduce_scatter_time_s
 
 
+def remote_node_copies(top_k: int, nodes: Array | float, *, dedup: bool) -> Array:
+    """Copies of one token's hidden state that leave its node in an expert all-to-all over
+    `nodes` nodes, experts picked uniformly. Without dedup every pick on another node is a copy:
+    top_k (N - 1) / N. With dedup (DeepEP; DeepSeek-V3 report sec. 3.2.2) a token crosses the
+    network once per destination node: the expected number of distinct remote nodes among top_k
+    picks, (N - 1)(1 - (1 - 1/N)^top_k). [1]
+
+    >>> float(remote_node_copies(8, 4.0, dedup=False)), round(float(remote_node_copies(8, 4.0, dedup=True)), 3)
+    (6.0, 2.7)
+    """
+    nodes = np.asarray(nodes, dtype=float)
+    if dedup:
+        return np.asarray((nodes - 1) * (1 - (1 - 1 / nodes) ** top_k))
+    return np.asarray(top_k * (nodes - 1) / nodes)
+
+
 def expert_dispatch_time_s(
     token_byte: Array | float,
     top_k: int,
@@ -89,10 +105,7 @@ def expert_dispatch_time_s(
     stride = np.asarray(stride, dtype=float)
     per_node = np.clip(np.floor(gpus_per_node / stride), 1.0, size)  # group members on one node
     nodes = size / per_node
-    if dedup:
-        remote_copies = (nodes - 1) * (1 - (1 - 1 / nodes) ** top_k)
-    else:
-        remote_copies = top_k * (nodes - 1) / nodes
+    remote_copies = remote_node_copies(top_k, nodes, dedup=dedup)
     # Inside nodes every copy moves over the scale-up link (with dedup, forwarded there).
     local_copies = top_k * (size - 1) / size - (0.0 if dedup else remote_copies)
     t_local = token_byte * local_copies / (intra_byte_per_s * params.comm_efficiency)

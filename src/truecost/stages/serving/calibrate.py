@@ -3,10 +3,12 @@
     python -m truecost.stages.serving.calibrate          # print the fit and the LOO table
     python -m truecost.stages.serving.calibrate --write  # also write catalog/data/serving_calibration.yaml
 
-Fitted: `hbm_efficiency` (sustained fraction of HBM bandwidth in decode) and
-`compute_efficiency` by precision class (16-bit, FP8, FP4: sustained fraction of the dense peak
-at that precision, prefill and decode). Every
-other constant is cited in `params.py`. Residuals are log(predicted / measured) output tokens
+Fitted: `hbm_efficiency` (sustained fraction of HBM bandwidth in decode), `gemm_share` (the
+share of the accelerator's measured best GEMM throughput, catalog `gemm_efficiency.csv`, that a
+whole forward pass sustains, one value for 16-bit and FP8: the measured GEMM fractions already
+carry the difference between precisions and accelerators) and `fp4` (share of the FP4 dense
+peak: no FP4 GEMM measurement is in the catalog). Every other constant is cited in `params.py`.
+Residuals are log(predicted / measured) output tokens
 per second per GPU, so every row weighs the same; scipy's bounded least squares. Leave-one-out:
 each row is predicted by a fit on the other rows; `log_sd` of those residuals sets the interval
 a prediction carries.
@@ -30,11 +32,11 @@ from .datasets import SERVING_FILE, ServingRow, serving_rows
 from .params import Z90, ServingParams, fitted
 from .throughput import Workload, rates
 
-FIT_NAMES = ("hbm_efficiency", "16bit", "fp8", "fp4")
+FIT_NAMES = ("hbm_efficiency", "gemm_share", "fp4")
 # hbm_efficiency is capped at 0.95: no measured kernel streams HBM faster (a physical ceiling, not
-# a tuned value); compute fractions between 5% and 100% of the dense peak.
-BOUNDS = {"hbm_efficiency": (0.2, 0.95), "16bit": (0.05, 1.0), "fp8": (0.05, 1.0), "fp4": (0.05, 1.0)}
-START = {"hbm_efficiency": 0.8, "16bit": 0.5, "fp8": 0.5, "fp4": 0.5}
+# a tuned value); compute shares between 5% and 100%.
+BOUNDS = {"hbm_efficiency": (0.2, 0.95), "gemm_share": (0.05, 1.0), "fp4": (0.05, 1.0)}
+START = {"hbm_efficiency": 0.8, "gemm_share": 0.5, "fp4": 0.5}
 OUTPUT = Path(__file__).resolve().parents[2] / "catalog" / "data" / "serving_calibration.yaml"
 
 
@@ -59,8 +61,9 @@ def predict(row: ServingRow, params: ServingParams) -> float:
 
 def _params(z: np.ndarray) -> ServingParams:
     v = dict(zip(FIT_NAMES, map(float, z), strict=True))
+    share = v["gemm_share"]
     return fitted().with_(
-        hbm_efficiency=v["hbm_efficiency"], compute_efficiency={k: v[k] for k in ("16bit", "fp8", "fp4")}
+        hbm_efficiency=v["hbm_efficiency"], compute_efficiency={"16bit": share, "fp8": share, "fp4": v["fp4"]}
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ...catalog import serving_calibration
+from ...catalog.perf_tables import GemmEfficiency, gemm_efficiency
 from ...defaults import Cited
 
 ASSUMED = "ASSUMED (no figure in the reference material; a round value to replace when known)"
@@ -68,10 +69,12 @@ class ServingParams:
     """The serving model's constants.
 
     hbm_efficiency : sustained fraction of the HBM bandwidth while decoding (weights + KV reads). [1]
-    compute_efficiency : sustained fraction of the dense peak at a precision, for matmuls and
-        attention in prefill and decode, keyed "16bit" (bf16, fp16), "fp8", "fp4". Lower
-        precisions reach a smaller share of their (larger) peak: scaling, (de)quantisation and
-        the parts of a layer that stay in 16-bit are not sped up. [1]
+    compute_efficiency : sustained share of the accelerator's measured best GEMM throughput
+        (catalog `gemm_efficiency.csv`, "MAMF") reached by the whole forward pass, prefill and
+        decode, keyed "16bit" (bf16, fp16), "fp8"; the "fp4" entry is a share of the FP4 dense
+        peak itself (no FP4 GEMM measurement is in the catalog). Scaling by the measured GEMM
+        fraction carries the fit to accelerators whose kernels reach less (or more) of their
+        datasheet peak; an accelerator without a row takes the reference one's. [1]
     step_overhead_s : fixed time per decode step (scheduler, kernel launches). [s]
     log_sd : standard deviation of log(predicted / measured) throughput, leave-one-out. [1]
     """
@@ -88,13 +91,54 @@ class ServingParams:
     def with_(self, **kw: Any) -> ServingParams:
         return replace(self, **kw)
 
-    def compute(self, precision: str) -> float:
-        """Sustained compute fraction at a precision. [1]"""
-        return self.compute_efficiency[PRECISION_CLASS[precision]]
+    def compute(self, precision: str, accelerator_id: str) -> float:
+        """Sustained fraction of the dense peak at a precision on an accelerator. [1]"""
+        cls = PRECISION_CLASS[precision]
+        if cls == "fp4":
+            return self.compute_efficiency[cls]
+        return self.compute_efficiency[cls] * gemm_fraction(accelerator_id, precision)
 
 
 # Precision -> key of ServingParams.compute_efficiency.
 PRECISION_CLASS = {"bf16": "16bit", "fp16": "16bit", "fp8": "fp8", "fp4": "fp4"}
+# The accelerators whose measured GEMM fractions stand in where an accelerator has no row, by
+# precision (catalog gemm_efficiency.csv: A100 SXM BF16 267.9 of 312 TFLOPS, the perf stage's
+# reference; H100 SXM FP8 1350 of 1979, DeepGEMM).
+REFERENCE_GEMM_ACCELERATOR = {"bf16": "a100-sxm4-80gb", "fp8": "h100-sxm"}
+
+
+def _gemm_row(accelerator_id: str, precision: str) -> tuple[GemmEfficiency, str]:
+    """The catalog GEMM row that stands for (accelerator, precision), and a note when it is a
+    stand-in: FP8 without a row takes the accelerator's BF16 fraction (as the perf stage does);
+    an accelerator without any row takes the reference accelerator's at that precision."""
+    key = "bf16" if precision in ("bf16", "fp16") else precision
+    ref = REFERENCE_GEMM_ACCELERATOR[key]
+    for acc, prec in ((accelerator_id, key), (accelerator_id, "bf16"), (ref, key)):
+        row = gemm_efficiency(acc, prec)
+        if row is not None:
+            note = (
+                ""
+                if (acc, prec) == (accelerator_id, key)
+                else f" (no {accelerator_id} {key} row: {acc} {prec})"
+            )
+            return row, note
+    raise LookupError(f"catalog gemm_efficiency.csv has no {key} row for {ref}")
+
+
+def gemm_fraction(accelerator_id: str, precision: str) -> float:
+    """Measured best-GEMM throughput / dense peak at a 16-bit or FP8 precision (catalog
+    `gemm_efficiency.csv`, with `_gemm_row`'s stand-ins). [1]
+
+    >>> round(gemm_fraction("h100-sxm", "fp8"), 3), round(gemm_fraction("a100-sxm4-80gb", "fp16"), 3)
+    (0.682, 0.859)
+    """
+    return _gemm_row(accelerator_id, precision)[0].fraction
+
+
+def gemm_fraction_source(accelerator_id: str, precision: str) -> str:
+    """Where `gemm_fraction` takes its value from. [text]"""
+    row, note = _gemm_row(accelerator_id, precision)
+    return f"{row.achieved_tflops:g} of {row.peak_tflops:g} TFLOPS{note}; {row.source}"
 
 
 def fitted() -> ServingParams:

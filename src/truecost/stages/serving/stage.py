@@ -18,13 +18,16 @@ from .params import (
     COLLECTIVE_LATENCY_S,
     MAX_SEQUENCES_PER_RANK,
     MEMORY_USABLE,
+    PRECISION_CLASS,
     SCALE_OUT_FALLBACK,
     SCALE_UP_FALLBACK,
     Z90,
     ServingParams,
     fitted,
+    gemm_fraction,
+    gemm_fraction_source,
 )
-from .throughput import MS_PER_S, Rates, Workload, default_kv_precision, rates
+from .throughput import MS_PER_S, Rates, Workload, attention_precision, default_kv_precision, rates
 
 # Accelerators of the calibration set (catalog/data/validation/serving_throughput.csv).
 # h800 is the H100 SXM die and HBM with a slower NVLink (catalog notes), so it counts as covered.
@@ -158,11 +161,29 @@ def _point_workload(w: Workload) -> Workload:
     )
 
 
-def _record_model(notes: Notes, params: ServingParams, acc: Accelerator, arch: Architecture) -> None:
+def _record_model(
+    notes: Notes, params: ServingParams, acc: Accelerator, arch: Architecture, precisions: tuple[str, ...]
+) -> None:
     src = params.source
     notes.assume("serving HBM efficiency (decode)", params.hbm_efficiency, "1", src)
-    for k, v in params.compute_efficiency.items():
-        notes.assume(f"serving compute efficiency ({k})", v, "1", src)
+    classes = {PRECISION_CLASS[p] for p in precisions}
+    if classes - {"fp4"}:
+        notes.assume(
+            "serving sustained share of the best GEMM (16-bit, FP8)",
+            params.compute_efficiency["fp8"],
+            "1",
+            src,
+        )
+    for p in dict.fromkeys(precisions):
+        if PRECISION_CLASS[p] != "fp4":
+            notes.assume(
+                f"best-GEMM fraction of the {p} peak ({acc.id})",
+                gemm_fraction(acc.id, p),
+                "1",
+                gemm_fraction_source(acc.id, p),
+            )
+    if "fp4" in classes:
+        notes.assume("serving sustained share of the FP4 peak", params.compute_efficiency["fp4"], "1", src)
     notes.assume(
         "serving throughput 90% interval factor",
         float(np.exp(Z90 * params.log_sd)),
@@ -243,7 +264,8 @@ def stage(
                 f"ep={replica.ep}, dp={replica.attention_dp} (highest output tokens/s per GPU)"
             )
         pred = rates(arch, accelerator, replica, w, params, prefill_replica=serving.prefill_replica)
-        _record_model(notes, params, accelerator, arch)
+        attn = attention_precision(accelerator, kv_precision)
+        _record_model(notes, params, accelerator, arch, (precision, attn))
         notes.assume(
             "serving.throughput_factor",
             serving.throughput_factor,

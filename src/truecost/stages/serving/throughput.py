@@ -58,17 +58,22 @@ def default_kv_precision(precision: str) -> str:
     return "fp8" if precision == "fp4" else precision
 
 
+def attention_precision(acc: Accelerator, kv_precision: str) -> str:
+    """The attention core runs at the KV precision when the accelerator has a peak for it (FP8
+    attention kernels), else at 16-bit."""
+    return kv_precision if kv_precision in acc.peak_flop_per_s else "bf16"
+
+
 def hardware(acc: Accelerator, precision: str, kv_precision: str, params: ServingParams) -> Hardware:
     """The accelerator's sustained rates the serving model uses (fallbacks for missing links).
 
-    The attention core runs at the KV precision when the accelerator has a peak for it (FP8
-    attention kernels), else at 16-bit. Links: one direction of the scale-up link and the NIC, at
+    Attention at `attention_precision`. Links: one direction of the scale-up link and the NIC, at
     the perf stage's cited collective efficiency (NCCL bus bandwidth / link bandwidth).
     """
-    attn = kv_precision if kv_precision in acc.peak_flop_per_s else "bf16"
+    attn = attention_precision(acc, kv_precision)
     return Hardware(
-        peak_flop_per_s=acc.peak(precision) * params.compute(precision),
-        attention_flop_per_s=acc.peak(attn) * params.compute(attn),
+        peak_flop_per_s=acc.peak(precision) * params.compute(precision, acc.id),
+        attention_flop_per_s=acc.peak(attn) * params.compute(attn, acc.id),
         hbm_byte_per_s=acc.hbm_bandwidth_byte_per_s,
         scale_up_byte_per_s=(acc.scale_up_byte_per_s or SCALE_UP_FALLBACK.value)
         / SCALE_UP_DIRECTIONS

@@ -25,6 +25,7 @@ from ...architecture import Architecture
 from ...scenario.serving import Replica
 from ...units import FLOP_PER_MAC
 from ..flops import attention_core_macs_per_layer, macs_per_token
+from ..perf.comm import remote_node_copies
 from .memory import (
     bytes_per_value,
     decode_read_params,
@@ -37,6 +38,9 @@ from .params import ACTIVATION_BYTES, ServingParams
 # DeepSeek Day 6: decode and prefill split each batch into two micro-batches so that one's
 # dispatch/combine runs under the other's compute.
 MICRO_BATCHES_WITH_EP = 2
+# DeepSeek-V3 report sec. 3.4.1: prefill's MoE all-to-all is the training one (each token crosses
+# IB once per destination node, then NVLink); sec. 3.4.2: decode sends point-to-point over IB.
+PREFILL_DEDUP = True
 
 
 @dataclass(frozen=True)
@@ -85,31 +89,33 @@ def prefill_flops_per_token(arch: Architecture, input_tokens: Any, cache_hit_rat
     return matmul, core
 
 
-def _ep_link(hw: Hardware, ep: int) -> tuple[float, float]:
-    """(share of the all-to-all leaving the node, its bandwidth) for an EP group of `ep` GPUs."""
-    if ep <= hw.gpus_per_node:
-        return 0.0, hw.scale_up_byte_per_s
-    return 1.0 - hw.gpus_per_node / ep, hw.scale_out_byte_per_s
+def ep_copy_bytes(arch: Architecture, precision: str) -> float:
+    """Bytes of one copy of a token's hidden state over every MoE layer of a forward pass: the
+    dispatch at the matmul precision (fp8 at most 1 byte) plus the BF16 combine back. [byte]"""
+    assert arch.moe is not None
+    dispatch = max(bytes_per_value(precision), bytes_per_value("fp8"))
+    return arch.moe_layers * arch.d_model * (dispatch + ACTIVATION_BYTES)
 
 
-def ep_bytes_per_token(arch: Architecture, replica: Replica, precision: str) -> float:
-    """Bytes one token sends to other GPUs per forward pass: dispatch of its hidden state to its
-    top_k experts at the matmul precision (fp8 at most 1 byte) and the BF16 combine back, over
-    every MoE layer, for the share of experts on other GPUs. [byte]"""
+def ep_time_per_token(
+    arch: Architecture, replica: Replica, precision: str, hw: Hardware, *, dedup: bool = False
+) -> float:
+    """All-to-all time per token and GPU (bandwidth term): the slower of the copies leaving the
+    node (one NIC per GPU) and those to other GPUs of the node (scale-up link). [s]
+
+    A token's top_k experts sit on uniformly spread GPUs of the EP group. Without `dedup` each
+    copy to another node crosses the network (DeepSeek-V3 report sec. 3.4.2: decode sends
+    point-to-point over IB); with it a token crosses once per destination node and is forwarded
+    over NVLink (sec. 3.4.1: prefill uses the training all-to-all, sec. 3.2.2).
+    """
     if arch.moe is None or replica.ep == 1:
         return 0.0
-    dispatch = max(bytes_per_value(precision), bytes_per_value("fp8"))
-    per_layer = arch.moe.top_k * arch.d_model * (dispatch + ACTIVATION_BYTES) * (1.0 - 1.0 / replica.ep)
-    return arch.moe_layers * per_layer
-
-
-def ep_time_per_token(arch: Architecture, replica: Replica, precision: str, hw: Hardware) -> float:
-    """All-to-all time per token and GPU (bandwidth term; the slower of on- and off-node). [s]"""
-    total = ep_bytes_per_token(arch, replica, precision)
-    if total == 0.0:
-        return 0.0
-    off_share, off_bw = _ep_link(hw, replica.ep)
-    return max(total * off_share / off_bw, total * (1.0 - off_share) / hw.scale_up_byte_per_s)
+    k, ep = arch.moe.top_k, replica.ep
+    nodes = max(ep / hw.gpus_per_node, 1.0)
+    remote = float(remote_node_copies(k, nodes, dedup=dedup))
+    local = k * (ep - 1) / ep - (0.0 if dedup else remote)
+    c = ep_copy_bytes(arch, precision)
+    return max(c * remote / hw.scale_out_byte_per_s, c * local / hw.scale_up_byte_per_s)
 
 
 def tp_allreduce_time(
@@ -139,9 +145,14 @@ def decode_step_time(
     HBM:  (micro-batches x (non-routed weights / tp + routed experts on the GPU x share a
           micro-batch touches) + KV of the GPU's sequences) / (hbm_efficiency x bandwidth);
           two micro-batches when an EP all-to-all is overlapped, else one
-    compute: the GPU's share of matmul and attention FLOPs / (compute efficiency x peak), each at
-          its precision
+    compute: the GPU's share of matmul and attention FLOPs / sustained peak, each at its
+          precision
     step = max(HBM + compute, EP all-to-all) + TP all-reduces + fixed overhead
+
+    Memory and compute time add (no overlap inside a step). A per-kernel roofline (the longer of
+    the two for the weight GEMMs and for attention) fits the dense benchmark runs better
+    (leave-one-out 5.6% against 8.7%) but predicts DeepSeek's Day-6 decode node at 1.9x its
+    reported rate, where the additive step is within 10% without being fitted to it.
     """
     batch = np.asarray(batch, dtype=float)
     g = replica.gpus
@@ -155,9 +166,10 @@ def decode_step_time(
     weight_bytes = mb * (other / replica.tp + routed_per_gpu * touched) * wbytes
     seqs_per_rank = batch / replica.attention_dp
     kv_bytes = seqs_per_rank * context * kv_bytes_per_token(arch, kv_precision) / kv_shards(arch, replica.tp)
-    t_hbm = (weight_bytes + kv_bytes) / (params.hbm_efficiency * hw.hbm_byte_per_s)
+    bw = params.hbm_efficiency * hw.hbm_byte_per_s
     flops_mm = batch * matmul_flops_per_token(arch) / g
     flops_attn = batch * decode_attention_flops_per_token(arch, context) / g
+    t_hbm = (weight_bytes + kv_bytes) / bw
     t_compute = flops_mm / hw.peak_flop_per_s + flops_attn / hw.attention_flop_per_s
     t_ep = batch / g * ep_time_per_token(arch, replica, precision, hw)
     if arch.moe is not None and replica.ep > 1:
@@ -180,7 +192,7 @@ def prefill_time_per_token(
     matmul, core = prefill_flops_per_token(arch, input_tokens, cache_hit_rate)
     g = replica.gpus
     t_compute = (matmul / hw.peak_flop_per_s + core / hw.attention_flop_per_s) / g
-    t_ep = ep_time_per_token(arch, replica, precision, hw) / g
+    t_ep = ep_time_per_token(arch, replica, precision, hw, dedup=PREFILL_DEDUP) / g
     ring = 0.0 if replica.tp == 1 else 2.0 * (replica.tp - 1) / replica.tp
     t_tp = (
         2
