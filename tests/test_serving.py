@@ -157,8 +157,26 @@ def test_gpus_sized_from_daily_volume() -> None:
         daily_output_tokens=1e10,
     )
     r = stage(s, L70, H100, rental_usd_per_gpu_hour=2.0)
-    assert_allclose(r.serving_gpus, 1e10 / (r.serving_output_tokens_per_s_per_gpu * 86_400))
+    need = 1e10 / (r.serving_output_tokens_per_s_per_gpu * 86_400)
+    assert_allclose(r.gpus_unrounded, need)
+    assert r.serving_gpus == 4 * np.ceil(need / 4)  # whole 4-GPU replicas
+    assert r.serving_gpus - need < 4
     assert_allclose(r.serving_cost_usd_per_day, r.serving_gpus * 24 * 2.0)
+    # At half load the same volume needs twice the GPUs, and each token costs twice as much.
+    half = stage(s.model_copy(update={"utilisation": 0.5}), L70, H100, rental_usd_per_gpu_hour=2.0)
+    assert_allclose(half.gpus_unrounded, 2 * need)
+    assert_allclose(half.serving_usd_per_m_output_tokens, 2 * r.serving_usd_per_m_output_tokens)
+    assert any("50% of the sustained rate" in w for w in half.warnings)
+
+
+def test_fleet_volume_scales_with_utilisation() -> None:
+    s = Serving(
+        accelerator="h100-sxm", gpus=64, replica={"gpus": 4, "tp": 4}, input_tokens=1000, output_tokens=1000
+    )
+    full = stage(s, L70, H100, rental_usd_per_gpu_hour=2.0)
+    part = stage(s.model_copy(update={"utilisation": 0.6}), L70, H100, rental_usd_per_gpu_hour=2.0)
+    assert_allclose(part.daily_output_tokens, 0.6 * full.daily_output_tokens)
+    assert part.serving_cost_usd_per_day == full.serving_cost_usd_per_day
 
 
 def test_layout_search_picks_a_fitting_layout() -> None:
@@ -374,7 +392,8 @@ def test_estimate_serving_monte_carlo_and_sizing() -> None:
     cost = r.results["serving_cost_usd_per_day"]
     assert cost["p5"] < cost["p50"] < cost["p95"]
     gpus = r.value("serving_gpus")
-    assert gpus == pytest.approx(1e11 / (r.value("serving_output_tokens_per_s_per_gpu") * 86_400))
+    need = 1e11 / (r.value("serving_output_tokens_per_s_per_gpu") * 86_400)
+    assert gpus == 4 * np.ceil(need / 4)  # whole 4-GPU replicas
     assert r.details["serving"]["replica"] == {"gpus": 4, "tp": 4, "ep": 1, "dp": 1}
 
 

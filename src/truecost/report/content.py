@@ -504,6 +504,9 @@ def serving_layout(est: Estimate) -> tuple[tuple[str, str], ...]:
         (sv.predicted_output_tokens_per_s_per_node, "Predicted output tokens/s per node", "token/s"),
         (sv.predicted_input_tokens_per_s_per_node, "Predicted input tokens/s per node", "token/s"),
         (sv.predicted_interval_factor, "90% interval of a predicted rate (x/÷)", "1"),
+        (sv.measured_over_predicted_output_rate, "Measured / predicted output rate", "ratio"),
+        (sv.measured_over_predicted_input_rate, "Measured / predicted input rate", "ratio"),
+        (sv.gpus_unrounded, "GPUs the volume needs before rounding to whole replicas", "1"),
         (sv.batch_sequences, "Sequences decoding at once per replica", "1"),
         (sv.step_time_s, "Decode step", "s"),
         (sv.kv_bytes_per_token, "KV cache per token", "byte"),
@@ -516,6 +519,8 @@ def serving_layout(est: Estimate) -> tuple[tuple[str, str], ...]:
             text = f"{v / 1e9:.1f} GB" if v >= 1e8 else f"{v / 1e3:.1f} kB"
         elif unit == "s":
             text = f"{v * 1e3:.1f} ms"
+        elif unit == "ratio":  # a measured daily average over a predicted capacity: the average load
+            text = f"{v:.2f}"
         else:
             text = value(v, unit)
         out.append((label, text))

@@ -22,6 +22,8 @@ TPOT_MS = Range(0, 1e6, "ms", plausible=(1, 1000), lo_open=True)
 RATE = Range(0, 1e8, "tokens/s", plausible=(1, 1e6), lo_open=True)
 FACTOR = Range(0, 100, plausible=(0.1, 10), lo_open=True)
 PRICE_PER_M = Range(0, 1e4, "USD per million tokens", plausible=(0, 1000))
+# Average load / sustained capacity over the day; below 0.2 a fleet is mostly idle.
+UTILISATION = Range(0, 1, plausible=(0.2, 1), lo_open=True)
 
 ServingGpus = Annotated[int, SERVING_GPUS]
 ReplicaGpus = Annotated[int, REPLICA_GPUS]
@@ -95,6 +97,12 @@ class Serving(Frozen):
         1.0,
         description="multiplier on the predicted rates (not on measured ones); in Monte Carlo runs the "
         "chain draws it from the calibration's leave-one-out errors unless it is given",
+    )
+    utilisation: Annotated[float, UTILISATION] = Field(
+        1.0,
+        description="average load over the day as a share of the sustained rate: GPUs are sized, a "
+        "fleet's volume and the cost per token computed at rate x utilisation (1 = full load around "
+        "the clock, as in benchmarks; measured daily averages already include it)",
     )
     daily_input_tokens: Annotated[float, DAILY_TOKENS] | None = Field(
         None, description="input tokens served per day [token]"

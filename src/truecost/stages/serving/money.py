@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ...units import HOURS_PER_DAY, MEGA, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 
@@ -31,6 +33,16 @@ def usd_per_m_tokens(usd_per_gpu_hour: Any, tokens_per_s_per_gpu: Any, time_shar
 def gpus_for_volume(daily_tokens: Any, tokens_per_s_per_gpu: Any) -> Any:
     """GPUs that serve `daily_tokens` a day at a sustained rate (fractional; no idle slack). [1]"""
     return daily_tokens / (tokens_per_s_per_gpu * SECONDS_PER_DAY)
+
+
+def whole_units(gpus: Any, unit: int) -> Any:
+    """GPUs rounded up to whole replicas of `unit` GPUs (a fleet deploys whole instances). [1]
+
+    >>> float(whole_units(1813.2, 144)), float(whole_units(144.0, 144))
+    (1872.0, 144.0)
+    """
+    # The relative tolerance keeps an exact multiple, computed in floating point, from rounding up.
+    return np.ceil(np.asarray(gpus, dtype=float) / unit * (1 - 1e-12)) * unit
 
 
 def volume_for_gpus(gpus: Any, tokens_per_s_per_gpu: Any) -> Any:

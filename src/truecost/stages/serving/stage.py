@@ -48,13 +48,16 @@ class ServingResult(StageResult):
     serving_input_tokens_per_s_per_gpu: Any = quantity(
         "token/s", "prefill replica: 1 / ((1 - cache_hit_rate) x time per computed token) / gpus"
     )
-    serving_gpus: Any = quantity("1", "serving.gpus, else daily tokens / (rate x 86,400 s) per pool")
+    serving_gpus: Any = quantity(
+        "1",
+        "serving.gpus, else daily tokens / (rate x utilisation x 86,400 s) per pool, rounded up to whole replicas",
+    )
     serving_cost_usd_per_day: Any = quantity("USD", "serving_gpus x 24 h x rental $/GPU-h")
     serving_usd_per_m_output_tokens: Any = quantity(
-        "USD/Mtoken", "rental $/GPU-h x decode share / (output rate x 3600) x 1e6"
+        "USD/Mtoken", "rental $/GPU-h x decode share / (output rate x utilisation x 3600) x 1e6"
     )
     serving_usd_per_m_input_tokens: Any = quantity(
-        "USD/Mtoken", "rental $/GPU-h x prefill share / (input rate x 3600) x 1e6"
+        "USD/Mtoken", "rental $/GPU-h x prefill share / (input rate x utilisation x 3600) x 1e6"
     )
     serving_revenue_usd_per_day: Any = quantity(
         "USD", "(hits x hit price + misses x input price + output x output price) / 1e6"
@@ -62,10 +65,10 @@ class ServingResult(StageResult):
     serving_cost_profit_margin: Any = quantity("1", "revenue / cost - 1")
     serving_owned_cost_usd_per_day: Any = quantity("USD", "serving_gpus x 24 h x owned $/GPU-h")
     serving_owned_usd_per_m_output_tokens: Any = quantity(
-        "USD/Mtoken", "owned $/GPU-h x decode share / (output rate x 3600) x 1e6"
+        "USD/Mtoken", "owned $/GPU-h x decode share / (output rate x utilisation x 3600) x 1e6"
     )
     serving_owned_usd_per_m_input_tokens: Any = quantity(
-        "USD/Mtoken", "owned $/GPU-h x prefill share / (input rate x 3600) x 1e6"
+        "USD/Mtoken", "owned $/GPU-h x prefill share / (input rate x utilisation x 3600) x 1e6"
     )
     serving_owned_cost_profit_margin: Any = quantity("1", "revenue / owned cost - 1")
 
@@ -93,6 +96,11 @@ class ServingResult(StageResult):
     kv_capacity_bytes_per_gpu: float | None = extra("byte")
     daily_input_tokens: Any = extra("token")
     daily_output_tokens: Any = extra("token")
+    gpus_unrounded: Any = extra("1")  # GPUs the volume needs before rounding up to whole replicas
+    # Measured rate / the model's rate for the same layout (a measured daily average over a
+    # predicted capacity reads as the average load).
+    measured_over_predicted_output_rate: Any = extra("1")
+    measured_over_predicted_input_rate: Any = extra("1")
 
     def details(self) -> dict[str, Any]:
         """Layouts and explanatory values as plain data (the JSON `details.serving` object)."""
@@ -130,6 +138,10 @@ class ServingResult(StageResult):
             for f in _fields(self)
             if "extra_unit" in f.metadata and getattr(self, f.name) is not None
         }
+
+
+def _pct(u: Any) -> str:
+    return f"{float(np.median(u)):.0%}"
 
 
 def _point(x: Any) -> Any:
@@ -218,7 +230,8 @@ def _record_model(
     if arch.moe is not None:
         notes.warn(
             "serving: the calibration set has dense models only; MoE throughput (expert reads, EP "
-            "all-to-all) is physics without a fitted check"
+            "all-to-all) is physics checked against one MoE deployment, DeepSeek's Day-6 decode "
+            "(predicted 10% above its daily average, nothing fitted to it)"
         )
 
 
@@ -316,27 +329,44 @@ def stage(
             "serving: shared replica with a measured rate and no model: all GPU time is charged to output tokens"
         )
 
+    # Average rates: the sustained (or measured) rate at the fleet's average load.
+    u = serving.utilisation
+    notes.assume(
+        "serving utilisation",
+        u,
+        "1",
+        "scenario input: average load / sustained rate over the day"
+        if "utilisation" in serving.model_fields_set
+        else "default: full load around the clock, as in the benchmark runs the rates are fitted on "
+        "(a measured daily-average rate already includes the load)",
+        "serving.utilisation",
+    )
+    out_avg = out_rate * u
+    in_avg = None if in_rate is None else in_rate * u
+
     # GPUs and daily volumes.
     daily_in, daily_out = serving.daily_input_tokens, serving.daily_output_tokens
+    gpus_exact: Any = None
     if serving.gpus is not None:
         gpus: Any = serving.gpus
         if daily_in is None or daily_out is None:
-            if in_rate is None:
+            if in_avg is None:
                 raise ScenarioError(
                     "needs an input rate to size a disaggregated fleet's volume",
                     field="serving.input_tokens_per_s_per_gpu",
                 )
             # Requests/s the fleet can serve, with prefill and decode pools balanced.
             per_request = (
-                (serving.output_tokens / out_rate + serving.input_tokens / in_rate)
+                (serving.output_tokens / out_avg + serving.input_tokens / in_avg)
                 if disagg
-                else (serving.output_tokens / out_rate)
+                else (serving.output_tokens / out_avg)
             )
             requests = money.volume_for_gpus(gpus, 1.0) / per_request
             daily_out = requests * serving.output_tokens if daily_out is None else daily_out
             daily_in = requests * serving.input_tokens if daily_in is None else daily_in
             notes.warn(
-                "serving: no daily volume given: the fleet is assumed to run at the predicted capacity all day"
+                f"serving: no daily volume given: the fleet is assumed to serve at {_pct(u)} of its "
+                "sustained rate all day (serving.utilisation)"
             )
     else:
         if daily_out is None:
@@ -344,23 +374,30 @@ def stage(
             daily_out = daily_in * serving.output_tokens / serving.input_tokens
         if daily_in is None:
             daily_in = daily_out * serving.input_tokens / serving.output_tokens
-        g_out = money.gpus_for_volume(daily_out, out_rate)
+        g_out = money.gpus_for_volume(daily_out, out_avg)
+        g_in = money.gpus_for_volume(daily_in, in_avg)
         if disagg:
-            gpus = g_out + money.gpus_for_volume(daily_in, in_rate)
+            gpus_exact = g_out + g_in
+            gpus = money.whole_units(g_out, replica.gpus if replica else 1) + money.whole_units(
+                g_in, serving.prefill_replica.gpus if serving.prefill_replica else 1
+            )
         else:
-            gpus = np.maximum(g_out, money.gpus_for_volume(daily_in, in_rate))
+            gpus_exact = np.maximum(g_out, g_in)
+            gpus = money.whole_units(gpus_exact, replica.gpus if replica else 1)
+        unit = f"whole replicas of {replica.gpus} GPUs" if replica is not None else "whole GPUs"
         notes.warn(
-            "serving: GPUs sized for the daily volume at the sustained rate, with no idle slack for peaks"
+            f"serving: GPUs sized for the daily volume at {_pct(u)} of the sustained rate "
+            f"(serving.utilisation), rounded up to {unit}; no further slack for peaks"
         )
 
     def per_m(price: Any) -> tuple[Any, Any]:
         if price is None:
             return None, None
-        out = money.usd_per_m_tokens(price, out_rate, out_share)
+        out = money.usd_per_m_tokens(price, out_avg, out_share)
         inp = (
             None
-            if in_rate is None or np.all(np.asarray(in_share) == 0)
-            else money.usd_per_m_tokens(price, in_rate, in_share)
+            if in_avg is None or np.all(np.asarray(in_share) == 0)
+            else money.usd_per_m_tokens(price, in_avg, in_share)
         )
         return out, inp
 
@@ -433,6 +470,13 @@ def stage(
         kv_capacity_bytes_per_gpu=None if pred is None else pred.kv_capacity_bytes_per_gpu,
         daily_input_tokens=daily_in,
         daily_output_tokens=daily_out,
+        gpus_unrounded=gpus_exact,
+        measured_over_predicted_output_rate=None
+        if pred is None or serving.output_tokens_per_s_per_gpu is None
+        else serving.output_tokens_per_s_per_gpu / pred.output_tokens_per_s_per_gpu,
+        measured_over_predicted_input_rate=None
+        if pred is None or serving.input_tokens_per_s_per_gpu is None
+        else serving.input_tokens_per_s_per_gpu / pred.input_tokens_per_s_per_gpu,
         assumptions=notes.assumptions,
         warnings=notes.warnings,
     )
