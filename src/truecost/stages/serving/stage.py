@@ -384,7 +384,11 @@ def stage(
         else:
             gpus_exact = np.maximum(g_out, g_in)
             gpus = money.whole_units(gpus_exact, replica.gpus if replica else 1)
-        unit = f"whole replicas of {replica.gpus} GPUs" if replica is not None else "whole GPUs"
+        unit = (
+            f"whole replicas of {replica.gpus} GPUs"
+            if replica is not None and replica.gpus > 1
+            else "whole GPUs"
+        )
         notes.warn(
             f"serving: GPUs sized for the daily volume at {_pct(u)} of the sustained rate "
             f"(serving.utilisation), rounded up to {unit}; no further slack for peaks"
