@@ -384,10 +384,11 @@ def stage(
         else:
             gpus_exact = np.maximum(g_out, g_in)
             gpus = money.whole_units(gpus_exact, replica.gpus if replica else 1)
+        sizes = [r.gpus for r in (replica, serving.prefill_replica) if r is not None]
         unit = (
-            f"whole replicas of {replica.gpus} GPUs"
-            if replica is not None and replica.gpus > 1
-            else "whole GPUs"
+            "whole GPUs"
+            if max(sizes, default=1) == 1
+            else f"whole replicas ({' and '.join(f'{n} GPUs' for n in dict.fromkeys(sizes))})"
         )
         notes.warn(
             f"serving: GPUs sized for the daily volume at {_pct(u)} of the sustained rate "
