@@ -454,21 +454,6 @@ def test_serving_curve_cost_falls_as_the_target_loosens() -> None:
     assert costs == sorted(costs, reverse=True)
 
 
-def test_day6_margin_at_v3_prices_and_paid_share() -> None:
-    """The preset's notes: the same traffic at V3 list prices (0.07 / 0.27 / 1.10 $/M, DeepSeek API
-    pricing page) and the paid share at which the margin is zero."""
-    from truecost.stages.serving.money import cost_profit_margin, revenue_usd_per_day
-
-    v3 = revenue_usd_per_day(608e9, 168e9, 0.563, 0.27, 1.10, 0.07)
-    r1 = revenue_usd_per_day(608e9, 168e9, 0.563, 0.55, 2.19, 0.14)
-    assert v3 == pytest.approx(280_499, abs=1)
-    assert cost_profit_margin(v3, 87_072) == pytest.approx(2.22, abs=0.005)
-    assert 87_072 / r1 == pytest.approx(0.155, abs=0.0005)
-    assert 87_072 / v3 == pytest.approx(0.310, abs=0.0005)
-    notes = " ".join(load_raw("deepseek-serving")["notes"])
-    assert "$280,499" in notes and "222%" in notes and "15.5%" in notes and "31.0%" in notes
-
-
 def test_report_has_serving_cards_and_cost_curve(tmp_path: Any) -> None:
     """The HTML and Markdown reports show $/M tokens and margin cards and the cost-vs-latency table."""
     from pathlib import Path
@@ -558,3 +543,72 @@ def test_monte_carlo_reuses_the_point_runs_searched_replica(monkeypatch: pytest.
     est = truecost.estimate(raw, samples=2000, seed=1)
     assert len(calls) == 1
     assert est.stages.serving.layout_searched
+
+
+# ---- who pays: paid share and other price lists ----------------------------------------------
+def test_day6_margin_at_v3_prices_and_break_even(day6: ServingResult) -> None:
+    """Day 6's own reasons why real revenue is lower, computed: at V3 standard-hour prices (0.07 /
+    0.27 / 1.10 $/M) the day's tokens earn 342.3B x 0.07 + 265.7B x 0.27 + 168B x 1.10 = $280.5K,
+    a 222% margin over $87,072; revenue covers the cost once 87,072 / 561,975 = 15.5% of the
+    traffic pays R1 prices, or 31.0% at V3 prices."""
+    assert float(day6.serving_break_even_paid_share) == pytest.approx(87_072 / 561_975, rel=1e-3)
+    v3 = day6.margins_by_price["V3 standard hours"]
+    assert v3["revenue_usd_per_day"] == pytest.approx(
+        608e9 * 0.563 * 0.07 / 1e6 + 608e9 * 0.437 * 0.27 / 1e6 + 168e9 * 1.1 / 1e6
+    )
+    assert v3["cost_profit_margin"] == pytest.approx(2.221, abs=1e-3)
+    assert v3["break_even_paid_share"] == pytest.approx(0.310, abs=1e-3)
+    # The fixture's owned rate is $1.2 per GPU-hour.
+    assert v3["owned_cost_profit_margin"] == pytest.approx(v3["revenue_usd_per_day"] / (1814 * 24 * 1.2) - 1)
+
+
+def test_paid_share_scales_revenue_not_cost(day6: ServingResult) -> None:
+    part = stage(_day6(paid_share=0.25), DS, H800, rental_usd_per_gpu_hour=2.0, owned_usd_per_gpu_hour=1.2)
+    assert float(part.serving_revenue_usd_per_day) == pytest.approx(
+        0.25 * float(day6.serving_revenue_usd_per_day)
+    )
+    assert part.serving_cost_usd_per_day == day6.serving_cost_usd_per_day
+    assert part.serving_break_even_paid_share == pytest.approx(day6.serving_break_even_paid_share)
+    # Below the break-even share the margin is negative.
+    assert (
+        float(part.serving_cost_profit_margin)
+        > 0
+        > float(
+            stage(_day6(paid_share=0.1), DS, H800, rental_usd_per_gpu_hour=2.0).serving_cost_profit_margin
+        )
+    )
+
+
+def test_free_prices_warn_instead_of_an_infinite_break_even() -> None:
+    free = {"input": 0.0, "output": 0.0, "input_cache_hit": 0.0}
+    r = stage(
+        _day6(price_usd_per_m_tokens=free, price_scenarios={"free": free}),
+        DS,
+        H800,
+        rental_usd_per_gpu_hour=2.0,
+    )
+    assert r.serving_break_even_paid_share is None
+    assert "break_even_paid_share" not in r.margins_by_price["free"]
+    assert any("no paid share breaks even" in w for w in r.warnings)
+
+
+@pytest.mark.parametrize(
+    ("over", "field"),
+    [
+        ({"paid_share": 1.5}, "serving.paid_share"),
+        ({"price_scenarios": {"<b>x</b>": {"input": 1, "output": 2}}}, "serving.price_scenarios"),
+        (
+            {"price_scenarios": {f"p{i}": {"input": 1, "output": 2} for i in range(21)}},
+            "serving.price_scenarios",
+        ),
+    ],
+)
+def test_bad_money_inputs_name_their_field(over: dict[str, Any], field: str) -> None:
+    import truecost
+    from truecost.errors import ScenarioError
+
+    raw = load_raw("deepseek-serving")
+    raw["serving"] = {**raw["serving"], **over}
+    with pytest.raises(ScenarioError) as e:
+        truecost.estimate(raw)
+    assert field in str(e.value)

@@ -66,6 +66,7 @@ RESULT_ORDER = (
     "serving_owned_usd_per_m_output_tokens",
     "serving_owned_usd_per_m_input_tokens",
     "serving_owned_cost_profit_margin",
+    "serving_break_even_paid_share",
     "serving_carbon_g_co2e_per_m_tokens",
     "serving_embodied_g_co2e_per_m_tokens",
 )

@@ -336,6 +336,9 @@ def answer(est: Estimate, vs: tuple[View, ...]) -> str:
         margin = figure(est, "serving_cost_profit_margin")
         if margin.central is not None:
             s += f"; at list prices the cost-profit margin is {margin.central:.0%}"
+            even = figure(est, "serving_break_even_paid_share")
+            if even.central is not None:
+                s += f", and revenue covers the cost once {even.central:.0%} of the traffic pays"
         parts.append(s + ".")
     if not (dev or lab) and (head is not None or hours.central is not None):
         parts.append(
@@ -500,6 +503,11 @@ def serving_layout(est: Estimate) -> tuple[tuple[str, str], ...]:
     for rep, label in ((sv.replica, "Decode (or shared) replica"), (sv.prefill_replica, "Prefill replica")):
         if rep is not None:
             out.append((label, f"gpus {rep.gpus}, tp {rep.tp}, ep {rep.ep}, dp {rep.attention_dp}"))
+    for name, m in (sv.margins_by_price or {}).items():
+        text = f"{m['cost_profit_margin']:.0%} (revenue {value(m['revenue_usd_per_day'], 'USD')} a day"
+        if "break_even_paid_share" in m:
+            text += f"; breaks even when {m['break_even_paid_share']:.0%} of the traffic pays"
+        out.append((f"Margin at {name}", text + ")"))
     for x, label, unit in (
         (sv.predicted_output_tokens_per_s_per_node, "Predicted output tokens/s per node", "token/s"),
         (sv.predicted_input_tokens_per_s_per_node, "Predicted input tokens/s per node", "token/s"),

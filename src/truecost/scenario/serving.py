@@ -24,6 +24,13 @@ FACTOR = Range(0, 100, plausible=(0.1, 10), lo_open=True)
 PRICE_PER_M = Range(0, 1e4, "USD per million tokens", plausible=(0, 1000))
 # Average load / sustained capacity over the day; below 0.2 a fleet is mostly idle.
 UTILISATION = Range(0, 1, plausible=(0.2, 1), lo_open=True)
+# Share of the traffic billed at list prices (DeepSeek: web and app use is free).
+PAID_SHARE = Range(0, 1)
+# Other price lists to compare the margin at (a handful: each is a line of the output).
+MAX_PRICE_SCENARIOS = 20
+PriceName = Annotated[
+    str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._()/+%,:-]*$")
+]
 
 ServingGpus = Annotated[int, SERVING_GPUS]
 ReplicaGpus = Annotated[int, REPLICA_GPUS]
@@ -111,6 +118,18 @@ class Serving(Frozen):
         None, description="output tokens served per day [token]"
     )
     price_usd_per_m_tokens: TokenPrices | None = Field(None, description="list prices for the revenue")
+    paid_share: Annotated[float, PAID_SHARE] = Field(
+        1.0,
+        description="share of the traffic billed at the list prices (1 = every token, as DeepSeek's "
+        "theoretical revenue; free web and app use lowers it); revenue scales with it",
+    )
+    price_scenarios: Annotated[dict[PriceName, TokenPrices], Field(max_length=MAX_PRICE_SCENARIOS)] | None = (
+        Field(
+            None,
+            description="other price lists to show the revenue and margin at, by name (e.g. a cheaper model's "
+            "prices); the margin of each and the paid share at which it breaks even",
+        )
+    )
 
     @field_validator("replica", "prefill_replica")
     @classmethod

@@ -75,6 +75,16 @@ def revenue_usd_per_day(
     return (hits * hit_price + misses * price_input + daily_output_tokens * price_output) / MEGA
 
 
+def break_even_paid_share(cost_usd: Any, full_revenue_usd: Any) -> Any:
+    """Share of the traffic that must pay list prices for revenue to cover the cost (above 1: even
+    billing every token loses money). [1]
+
+    >>> round(break_even_paid_share(87_072.0, 562_027.0), 3)  # Day 6 at R1 prices
+    0.155
+    """
+    return cost_usd / full_revenue_usd
+
+
 def cost_profit_margin(revenue_usd: Any, cost_usd: Any) -> Any:
     """Revenue / cost - 1 (DeepSeek's "cost profit margin": 545% on Day 6). [1]"""
     return revenue_usd / cost_usd - 1.0

@@ -10,7 +10,7 @@ import numpy as np
 from ...architecture import Architecture
 from ...catalog import Accelerator
 from ...errors import ScenarioError
-from ...scenario.serving import Replica, Serving
+from ...scenario.serving import Replica, Serving, TokenPrices
 from ..base import Notes, StageResult, quantity
 from . import money
 from .layout import search
@@ -60,7 +60,7 @@ class ServingResult(StageResult):
         "USD/Mtoken", "rental $/GPU-h x prefill share / (input rate x utilisation x 3600) x 1e6"
     )
     serving_revenue_usd_per_day: Any = quantity(
-        "USD", "(hits x hit price + misses x input price + output x output price) / 1e6"
+        "USD", "paid share x (hits x hit price + misses x input price + output x output price) / 1e6"
     )
     serving_cost_profit_margin: Any = quantity("1", "revenue / cost - 1")
     serving_owned_cost_usd_per_day: Any = quantity("USD", "serving_gpus x 24 h x owned $/GPU-h")
@@ -71,8 +71,13 @@ class ServingResult(StageResult):
         "USD/Mtoken", "owned $/GPU-h x prefill share / (input rate x utilisation x 3600) x 1e6"
     )
     serving_owned_cost_profit_margin: Any = quantity("1", "revenue / owned cost - 1")
+    serving_break_even_paid_share: Any = quantity(
+        "1", "cost / revenue with every token billed: the share of the traffic that must pay list prices"
+    )
 
     # Typed extras (explanations, not result keys).
+    # Revenue, margin and break-even paid share at each of serving.price_scenarios (point values).
+    margins_by_price: dict[str, dict[str, float]] | None = None
     replica: Replica | None = None
     prefill_replica: Replica | None = None
     layout_searched: bool = False
@@ -117,6 +122,8 @@ class ServingResult(StageResult):
         }
         for k, v in self.extras().items():
             out[k] = float(np.median(np.asarray(v, dtype=float)))
+        if self.margins_by_price is not None:
+            out["margins_by_price"] = self.margins_by_price
         return out
 
     def comparable(self) -> dict[str, Any]:
@@ -413,13 +420,48 @@ def stage(
     out_m, in_m = per_m(rental_usd_per_gpu_hour)
     owned_out_m, owned_in_m = per_m(owned_usd_per_gpu_hour)
     revenue = margin = owned_margin = None
+    break_even = None
     prices = serving.price_usd_per_m_tokens
-    if prices is not None:
-        revenue = money.revenue_usd_per_day(
-            daily_in, daily_out, serving.cache_hit_rate, prices.input, prices.output, prices.input_cache_hit
+    paid = serving.paid_share
+
+    def list_revenue(p: TokenPrices) -> Any:
+        """Revenue of a day with every token billed at `p`. [USD]"""
+        return money.revenue_usd_per_day(
+            daily_in, daily_out, serving.cache_hit_rate, p.input, p.output, p.input_cache_hit
         )
+
+    if prices is not None:
+        full = list_revenue(prices)
+        revenue = full * paid
         margin = money.cost_profit_margin(revenue, cost)
         owned_margin = None if owned_cost is None else money.cost_profit_margin(revenue, owned_cost)
+        if np.all(np.asarray(full) > 0):
+            break_even = money.break_even_paid_share(cost, full)
+        else:
+            notes.warn("serving: the list prices earn nothing, so no paid share breaks even")
+        notes.assume(
+            "serving paid share",
+            paid,
+            "1",
+            "scenario input: share of the traffic billed at the list prices"
+            if "paid_share" in serving.model_fields_set
+            else "default: every token billed at the list prices (DeepSeek's 'theoretical' revenue)",
+            "serving.paid_share",
+        )
+    by_price: dict[str, dict[str, float]] | None = None
+    if serving.price_scenarios:
+        by_price = {}
+        for name, p in serving.price_scenarios.items():
+            full_p = list_revenue(p)
+            row = {
+                "revenue_usd_per_day": full_p * paid,
+                "cost_profit_margin": money.cost_profit_margin(full_p * paid, cost),
+            }
+            if np.all(np.asarray(full_p) > 0):
+                row["break_even_paid_share"] = money.break_even_paid_share(cost, full_p)
+            if owned_cost is not None:
+                row["owned_cost_profit_margin"] = money.cost_profit_margin(full_p * paid, owned_cost)
+            by_price[name] = {k: float(np.median(np.asarray(v, dtype=float))) for k, v in row.items()}
 
     gpn = accelerator.gpus_per_node
     factor = float(np.exp(Z90 * params.log_sd))
@@ -444,6 +486,8 @@ def stage(
         serving_owned_usd_per_m_output_tokens=owned_out_m,
         serving_owned_usd_per_m_input_tokens=owned_in_m,
         serving_owned_cost_profit_margin=owned_margin,
+        serving_break_even_paid_share=break_even,
+        margins_by_price=by_price,
         replica=replica,
         prefill_replica=serving.prefill_replica,
         layout_searched=searched,
