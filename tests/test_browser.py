@@ -98,3 +98,31 @@ def test_serving_preset_shows_the_serving_section(page: Any, live_server: str) -
     wait_for_run(page, n)
     assert page.locator("#sec-serving").is_hidden()
     assert problems == []
+
+
+def test_serving_fields_edit_the_serving_section(page: Any, live_server: str) -> None:
+    """deepseek-serving fills the serving fields; half the load doubles the cost per token, and a
+    training preset leaves them blank without adding a serving section."""
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.goto(live_server + "/")
+    wait_for_run(page, 0)
+    n = runs(page)
+    page.select_option("#preset", "deepseek-serving")
+    wait_for_run(page, n)
+    assert float(page.locator("#f-serving-in").input_value()) == 3619
+    assert page.locator("#f-serving-accelerator").input_value() == "h800"
+    card = page.locator("#view-serving_usd_per_m_output_tokens")
+    before = float(card.get_attribute("data-value"))
+    page.fill("#f-serving-util", "0.5")
+    n = runs(page)
+    page.click("#compute")
+    wait_for_run(page, n)
+    assert float(card.get_attribute("data-value")) == pytest.approx(2 * before, rel=1e-6)
+    assert page.locator("#form-error").is_hidden()
+    n = runs(page)
+    page.select_option("#preset", "deepseek-v3")
+    wait_for_run(page, n)
+    assert page.locator("#f-serving-in").input_value() == ""
+    assert page.locator("#sec-serving").is_hidden()
+    assert problems == []

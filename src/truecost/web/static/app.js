@@ -647,6 +647,7 @@ async function init() {
   await Promise.all([
     catalogOptions($("#f-model"), "models", "(none: start from FLOPs or GPU-hours)"),
     catalogOptions($("#f-accelerator"), "hardware", "(choose)"),
+    catalogOptions($("#f-serving-accelerator"), "hardware", "(the cluster's)"),
   ]);
   $("#form").addEventListener("submit", (ev) => {
     ev.preventDefault();
