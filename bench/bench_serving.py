@@ -8,12 +8,9 @@ Prints figures; not a test.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
+from bench_plan import _timed  # the script's folder is on sys.path when run as a script
 
 import truecost
 from truecost.catalog import get_accelerator, get_model
@@ -21,18 +18,6 @@ from truecost.scenario.serving import Replica
 from truecost.stages.serving.layout import candidates, search
 from truecost.stages.serving.params import fitted
 from truecost.stages.serving.throughput import Workload, rates
-
-REPEATS = 5
-
-
-def _timed(fn: Callable[[], Any], repeats: int = REPEATS) -> tuple[float, Any]:
-    """Median wall time of `repeats` calls, and the last result. [s]"""
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def main() -> None:

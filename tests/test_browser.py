@@ -77,15 +77,21 @@ def test_a_bad_input_names_the_field(page: Any, live_server: str) -> None:
     assert "invalid" in (page.locator("#f-tokens").get_attribute("class") or "")
 
 
-def test_serving_preset_shows_the_serving_section(page: Any, live_server: str) -> None:
-    """deepseek-serving: the serving section appears with its $/M-token cards; deepseek-v3 hides it."""
+def open_preset(page: Any, live_server: str, preset: str) -> list[str]:
+    """Load the calculator, choose a preset, wait for its run; the page errors seen, live."""
     problems: list[str] = []
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     page.goto(live_server + "/")
     wait_for_run(page, 0)
     n = runs(page)
-    page.select_option("#preset", "deepseek-serving")
+    page.select_option("#preset", preset)
     wait_for_run(page, n)
+    return problems
+
+
+def test_serving_preset_shows_the_serving_section(page: Any, live_server: str) -> None:
+    """deepseek-serving: the serving section appears with its $/M-token cards; deepseek-v3 hides it."""
+    problems = open_preset(page, live_server, "deepseek-serving")
     assert page.locator("#sec-serving").is_visible()
     card = page.locator("#view-serving_usd_per_m_output_tokens")
     assert float(card.get_attribute("data-value")) == pytest.approx(0.3003, abs=1e-4)
@@ -103,13 +109,7 @@ def test_serving_preset_shows_the_serving_section(page: Any, live_server: str) -
 def test_serving_fields_edit_the_serving_section(page: Any, live_server: str) -> None:
     """deepseek-serving fills the serving fields; half the load doubles the cost per token, and a
     training preset leaves them blank without adding a serving section."""
-    problems: list[str] = []
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.goto(live_server + "/")
-    wait_for_run(page, 0)
-    n = runs(page)
-    page.select_option("#preset", "deepseek-serving")
-    wait_for_run(page, n)
+    problems = open_preset(page, live_server, "deepseek-serving")
     assert float(page.locator("#f-serving-in").input_value()) == 3619
     assert page.locator("#f-serving-accelerator").input_value() == "h800"
     card = page.locator("#view-serving_usd_per_m_output_tokens")
