@@ -434,6 +434,8 @@ def validation_table(name: str, block: dict[str, Any]) -> Table:
         rows = sorted(rows, key=lambda r: -abs(r["error_pct"]))[:15]
         title += "; the 15 largest errors shown (--json for all)"
     t = _table(title)
+    if block.get("note"):
+        t.caption = str(block["note"])
     for c in ("label", "measured", "predicted", "error %", "note"):
         _col(t, c, right=c not in ("label", "note"), min_width=12 if c in ("label", "note") else None)
     for r in rows:
