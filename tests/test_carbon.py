@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from truecost.analysis.emissions import emissions_rows
 from truecost.catalog import UnknownIdError, get_accelerator
 from truecost.catalog import carbon_tables as ct
+from truecost.catalog.data_files import data_text
 from truecost.cli import app
 from truecost.errors import ScenarioError
 from truecost.scenario import validate
@@ -81,7 +82,7 @@ def test_energy_formulas() -> None:
 
 # ---- grid table --------------------------------------------------------------------------------
 def _grid_text() -> str:
-    return ct._read(ct.GRID_FILE)
+    return data_text(ct.GRID_FILE)
 
 
 def test_grid_rows_sourced_dated_unique() -> None:

@@ -29,6 +29,7 @@ from truecost.catalog import (
     parse_runs,
     runs,
 )
+from truecost.catalog.data_files import data_text
 from truecost.catalog.loaders import ID_PATTERN
 
 KINDS = ("hardware", "models", "runs")
@@ -48,7 +49,7 @@ DEEPSEEK_CAVEAT = (
 
 
 def _data_text(name: str) -> str:
-    return loaders._read_data(name)
+    return data_text(name)
 
 
 def _csv_with(text: str, row_id: str, column: str, value: str) -> str:

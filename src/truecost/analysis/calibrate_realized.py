@@ -29,12 +29,12 @@ import math
 import sys
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 import numpy as np
 from scipy import stats
 
 from ..catalog import get_model, get_run
+from ..catalog.data_files import data_text
 from ..catalog.fitted import realized_path
 from ..scenario.cluster import Cluster
 from ..scenario.training import Training
@@ -68,7 +68,7 @@ class RunCase:
 
 
 def _rows() -> list[dict[str, str]]:
-    text = resources.files("truecost.catalog").joinpath("data", "validation", RUNS_FILE).read_text()
+    text = data_text("validation", RUNS_FILE)
     return list(csv.DictReader(io.StringIO(text)))
 
 
@@ -166,9 +166,7 @@ def mtnlg_steps() -> list[tuple[str, float, float]]:
     the perf stage's path with the megatron-2021 stack (a production run of that era)."""
     from ..stages.perf.datasets import gpt2_arch
 
-    text = (
-        resources.files("truecost.catalog").joinpath("data", "validation", "throughput_other.csv").read_text()
-    )
+    text = data_text("validation", "throughput_other.csv")
     out = []
     arch = gpt2_arch(MTNLG_ARCH["d_model"], MTNLG_ARCH["n_heads"], MTNLG_ARCH["layers"], MTNLG_ARCH["vocab"])
     for r in csv.DictReader(io.StringIO(text)):

@@ -22,12 +22,12 @@ import csv
 import io
 from dataclasses import asdict, dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
 
 from ..catalog import get_accelerator, get_model, get_run
+from ..catalog.data_files import data_text
 from ..scenario.cluster import Network, Parallelism
 from ..stages.flops import flops_per_token
 from ..stages.perf import GOODPUT_DEFAULT, PerfParams, StepPrediction, StepSpec, predict_step
@@ -141,7 +141,7 @@ def _int_or(text: str, default: int | None) -> int | None:
 @cache
 def published_steps() -> tuple[PublishedStep, ...]:
     """The published steps of `catalog/data/validation/throughput_other.csv`."""
-    text = resources.files("truecost.catalog").joinpath("data", *OTHER_FILE).read_text(encoding="utf-8")
+    text = data_text(*OTHER_FILE)
     out = []
     for r in csv.DictReader(io.StringIO(text)):
         if not r["validation_label"]:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..catalog.data_files import data_text
 from ..stages.flops import flops_per_token
 
 
@@ -120,11 +121,10 @@ def epoch_rows() -> list[dict[str, Any]]:
     costs (2023 USD; economics.md sec. 3, database snapshot 2025-08-07)."""
     import csv
     import io
-    from importlib import resources
 
     from ..chain import estimate
 
-    text = resources.files("truecost.catalog").joinpath("data", "validation", EPOCH_FILE).read_text()
+    text = data_text("validation", EPOCH_FILE)
     rows = []
     for r in csv.DictReader(io.StringIO(text)):
         est = estimate(epoch_scenario(r))

@@ -30,9 +30,9 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
+from .data_files import data_text
 from .schema import UnknownIdError
 
 GRID_FILE = "grid_carbon_intensity.csv"
@@ -156,10 +156,6 @@ class MeasuredPower:
 
 
 # ---- parsing ------------------------------------------------------------------------------------
-def _read(name: str) -> str:
-    return resources.files("truecost.catalog").joinpath("data", name).read_text(encoding="utf-8")
-
-
 def _rows(text: str, file: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in columns if c not in (reader.fieldnames or [])]
@@ -308,17 +304,17 @@ def parse_measured_power(text: str, file: str = MEASURED_POWER_FILE) -> dict[str
 
 @cache
 def _grid() -> tuple[GridRow, ...]:
-    return parse_grid(_read(GRID_FILE))
+    return parse_grid(data_text(GRID_FILE))
 
 
 @cache
 def _embodied() -> dict[str, EmbodiedItem]:
-    return parse_embodied(_read(EMBODIED_FILE))
+    return parse_embodied(data_text(EMBODIED_FILE))
 
 
 @cache
 def _measured() -> dict[str, MeasuredPower]:
-    return parse_measured_power(_read(MEASURED_POWER_FILE))
+    return parse_measured_power(data_text(MEASURED_POWER_FILE))
 
 
 # ---- grid intensity -----------------------------------------------------------------------------
@@ -334,7 +330,7 @@ def _regions() -> dict[str, str]:
     out: dict[str, str] = {}
     for row in _grid():
         out.setdefault(_key(row.region), row.region)
-    for line, r in _rows(_read(ALIASES_FILE), ALIASES_FILE, ("alias", "region", "source", "accessed")):
+    for line, r in _rows(data_text(ALIASES_FILE), ALIASES_FILE, ("alias", "region", "source", "accessed")):
         if _key(r["region"]) not in out or out[_key(r["region"])] != r["region"]:
             raise CarbonTableError(
                 f"{ALIASES_FILE} line {line}: {r['region']!r} is not a region of the grid table"
@@ -484,7 +480,7 @@ def emissions_validation_rows() -> list[dict[str, Any]]:
     file = EMISSIONS_VALIDATION_FILE
     cols = ("id", "accelerator_hours", "quantity", "published_value", "published_unit", "source", "accessed")
     out: list[dict[str, Any]] = []
-    for line, r in _rows(_read(file), file, cols):
+    for line, r in _rows(data_text(file), file, cols):
         row: dict[str, Any] = dict(r)
         for c in _VALIDATION_NUMBERS:
             row[c] = _positive(r[c], file, line, c) if r.get(c) else None

@@ -26,9 +26,9 @@ import csv
 import io
 from fnmatch import fnmatchcase
 from functools import cache
-from importlib import resources
 
 from ..defaults import Cited
+from .data_files import data_text
 
 FACTORS_FILE = "ownership_factors.csv"
 FACTORS = (
@@ -46,7 +46,7 @@ FACTORS = (
 
 @cache
 def _rows() -> tuple[tuple[str, str, Cited], ...]:
-    text = resources.files("truecost.catalog").joinpath("data", FACTORS_FILE).read_text()
+    text = data_text(FACTORS_FILE)
     out = []
     for i, r in enumerate(csv.DictReader(io.StringIO(text)), start=2):
         if r["factor"] not in FACTORS:

@@ -19,9 +19,9 @@ from __future__ import annotations
 import csv
 import io
 from functools import cache
-from importlib import resources
 
 from ..defaults import Cited
+from .data_files import data_path, data_text
 
 REALIZED_FILE = "realized_efficiency.csv"
 PERF_FILE = "perf_calibration.csv"
@@ -30,7 +30,7 @@ FITTED_COLUMNS = REALIZED_COLUMNS
 
 
 def _path(file: str) -> str:
-    return str(resources.files("truecost.catalog").joinpath("data", file))
+    return data_path(file)
 
 
 def realized_path() -> str:
@@ -43,7 +43,7 @@ def perf_path() -> str:
 
 @cache
 def _rows(file: str) -> dict[str, Cited]:
-    text = resources.files("truecost.catalog").joinpath("data", file).read_text()
+    text = data_text(file)
     out: dict[str, Cited] = {}
     for i, r in enumerate(csv.DictReader(io.StringIO(text)), start=2):
         if not r["source"].strip() or not r["accessed"].strip():

@@ -17,7 +17,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import yaml
@@ -26,6 +25,7 @@ from pydantic import ValidationError
 from ..architecture import Architecture
 from ..units import BYTE_PER_TB, gb_to_byte, gbit_per_s_to_byte_per_s, tflops_to_flop_per_s
 from .carbon_tables import embodied_catalog_rows, grid_catalog_rows
+from .data_files import data_text
 from .entries import ModelEntry, TrainingRun
 from .schema import Accelerator, UnknownIdError
 from .stacks import stack_rows
@@ -211,10 +211,6 @@ def _typed(row: Mapping[str, str], types: Mapping[str, type], file: str, row_id:
     return out
 
 
-def _read_data(name: str) -> str:
-    return resources.files("truecost.catalog").joinpath("data", name).read_text(encoding="utf-8")
-
-
 # ---- accelerators -------------------------------------------------------------------------------
 def parse_accelerator_table(text: str, file: str = ACCELERATORS_FILE) -> list[dict[str, Any]]:
     """Check accelerators.csv text; rows typed, units as published (TFLOPS, GB, TB/s, W, GB/s)."""
@@ -298,7 +294,7 @@ def parse_accelerators(text: str, file: str = ACCELERATORS_FILE) -> dict[str, Ac
 
 @cache
 def _accelerator_table() -> tuple[dict[str, Any], ...]:
-    return tuple(parse_accelerator_table(_read_data(ACCELERATORS_FILE)))
+    return tuple(parse_accelerator_table(data_text(ACCELERATORS_FILE)))
 
 
 @cache
@@ -375,7 +371,7 @@ def parse_models(text: str, file: str = MODELS_FILE) -> dict[str, ModelEntry]:
 
 @cache
 def _models() -> dict[str, ModelEntry]:
-    return parse_models(_read_data(MODELS_FILE))
+    return parse_models(data_text(MODELS_FILE))
 
 
 # ---- runs ---------------------------------------------------------------------------------------
@@ -422,13 +418,13 @@ def parse_runs(
 
 @cache
 def _runs() -> dict[str, TrainingRun]:
-    return parse_runs(_read_data(RUNS_FILE), model_ids=_models(), accelerator_ids=_accelerators())
+    return parse_runs(data_text(RUNS_FILE), model_ids=_models(), accelerator_ids=_accelerators())
 
 
 # ---- serving calibration ------------------------------------------------------------------------
 @cache
 def _serving_calibration() -> dict[str, Any]:
-    data = yaml.safe_load(_read_data(SERVING_CALIBRATION_FILE))
+    data = yaml.safe_load(data_text(SERVING_CALIBRATION_FILE))
     if not isinstance(data, dict) or not {"fitted", "source", "accessed", "leave_one_out"} <= set(data):
         raise CatalogError(
             f"{SERVING_CALIBRATION_FILE}: needs fitted, leave_one_out, source and accessed "

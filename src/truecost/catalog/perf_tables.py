@@ -19,8 +19,8 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
+from .data_files import data_text
 from .loaders import PRECISIONS, CatalogError
 
 GEMM_EFFICIENCY_FILE = "gemm_efficiency.csv"
@@ -98,7 +98,7 @@ def parse_gemm_efficiency(text: str, where: str = GEMM_EFFICIENCY_FILE) -> tuple
 @cache
 def gemm_efficiency_table() -> tuple[GemmEfficiency, ...]:
     """Every row of the shipped `data/gemm_efficiency.csv`."""
-    text = resources.files(__package__).joinpath("data", GEMM_EFFICIENCY_FILE).read_text(encoding="utf-8")
+    text = data_text(GEMM_EFFICIENCY_FILE)
     return parse_gemm_efficiency(text)
 
 

@@ -20,10 +20,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from dataclasses import fields as dataclass_fields
 from functools import cache
-from importlib import resources
 from typing import Any, TypeVar
 
 from ..dates import decimal_year
+from .data_files import data_text
 
 RENTAL_FILE = "rental_prices.csv"
 HARDWARE_PRICES_FILE = "hardware_prices.csv"
@@ -36,7 +36,7 @@ class PriceDataError(ValueError):
 
 
 def _read(file: str) -> list[dict[str, str]]:
-    text = resources.files("truecost.catalog").joinpath("data", file).read_text()
+    text = data_text(file)
     rows = list(csv.DictReader(io.StringIO(text)))
     for i, r in enumerate(rows, start=2):
         if not (r.get("source") or "").strip() or not (r.get("accessed") or "").strip():

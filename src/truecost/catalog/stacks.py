@@ -18,9 +18,9 @@ import io
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cache
-from importlib import resources
 
 from ..dates import decimal_year
+from .data_files import data_text
 
 STACKS_FILE = "software_stacks.csv"
 _RECOMPUTE = ("none", "selective", "full")
@@ -60,7 +60,7 @@ class StackEntry:
 
 @cache
 def _entries() -> tuple[StackEntry, ...]:
-    text = resources.files("truecost.catalog").joinpath("data", STACKS_FILE).read_text()
+    text = data_text(STACKS_FILE)
     out = []
     for i, r in enumerate(csv.DictReader(io.StringIO(text)), start=2):
         where = f"{STACKS_FILE} line {i}"

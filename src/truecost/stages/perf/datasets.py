@@ -14,12 +14,12 @@ import csv
 import io
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 import numpy as np
 
 from ...architecture import Architecture
 from ...catalog import get_accelerator
+from ...catalog.data_files import data_text
 from ...scenario.cluster import Parallelism
 from ...units import FLOP_PER_TFLOP, MS_PER_S
 from ..flops import narayanan_flops_per_iteration
@@ -43,7 +43,7 @@ SPLIT_SEED = 20240501
 
 
 def _read(parts: tuple[str, ...]) -> str:
-    return resources.files("truecost.catalog").joinpath("data", *parts).read_text(encoding="utf-8")
+    return data_text(*parts)
 
 
 def gpt2_arch(d_model: int, n_heads: int, layers: int, vocab: int = GPT2_VOCAB) -> Architecture:

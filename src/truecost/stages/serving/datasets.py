@@ -10,7 +10,8 @@ import csv
 import io
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+
+from ...catalog.data_files import data_text
 
 SERVING_FILE = ("validation", "serving_throughput.csv")
 
@@ -36,7 +37,7 @@ class ServingRow:
 
 @cache
 def serving_rows() -> tuple[ServingRow, ...]:
-    text = resources.files("truecost.catalog").joinpath("data", *SERVING_FILE).read_text(encoding="utf-8")
+    text = data_text(*SERVING_FILE)
     out = []
     for r in csv.DictReader(io.StringIO(text)):
         out.append(
