@@ -200,6 +200,7 @@ def run_stages(scn: Scenario, *, point: bool = True, known: StageResults | None 
         gpus_per_node=cl.gpus_per_node if cl is not None else None,
         start_year=carbon.start_year(scn.training),
         life_years=scn.ownership.life_years,
+        life_years_default=carbon.default_life(cl.accelerator if cl is not None else s_acc),
         utilisation=scn.ownership.fleet_utilisation,
         fleet=carbon.fleet_uses(
             scn.fleet, scn.ownership, scn.power, cl.accelerator if cl is not None else None

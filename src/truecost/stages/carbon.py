@@ -22,6 +22,7 @@ import numpy as np
 
 from ..catalog import get_accelerator
 from ..catalog.carbon_tables import SPREAD_YEARS, GridIntensity, embodied_per_accelerator, grid_intensity
+from ..catalog.factors import factor
 from ..dates import decimal_year
 from ..defaults import EPOCH_COST_MODEL, Cited
 from ..scenario.carbon import Carbon
@@ -32,15 +33,17 @@ from ..scenario.training import Training
 from ..units import G_PER_T, HOURS_PER_YEAR, KG_PER_T
 from . import energy
 from .base import Notes, StageResult, quantity
-from .pricing.defaults import FLEET_UTILISATION
+from .pricing.defaults import FLEET_UTILISATION, LIFE_YEARS
 from .run import power_defaults
 
-LIFE_YEARS = Cited(
-    5.0,
-    "yr",
-    EPOCH_COST_MODEL + ": 5-year life for AI servers of 2023 and later, the CapEx life truecost uses "
-    "(LLMCarbon, Faiz et al. ICLR 2024, also amortises embodied carbon over 5 years)",
-)
+
+def default_life(accelerator_id: str | None) -> Cited:
+    """The CapEx life the pricing stage gives an accelerator (its generation's row in
+    `ownership_factors.csv`, else the cited 5 years): embodied carbon is amortised like CapEx."""
+    by_gen = factor(accelerator_id, "life_years") if accelerator_id is not None else None
+    return by_gen if by_gen is not None else LIFE_YEARS
+
+
 LIFETIME_UTILISATION = Cited(
     1.0,
     "1",
@@ -296,7 +299,9 @@ def stage(
     start_year : the run's start year (picks the grid year when carbon.year is not given).
     life_years, utilisation : the CapEx life and fleet utilisation the scenario gives under
         ownership (None = not given); carbon.life_years / lifetime_utilisation take precedence,
-        the cited defaults come last.
+        the cited defaults come last: `life_years_default` is the CapEx life the pricing stage
+        gives the accelerator (its generation's, `ownership_factors.csv`), so embodied carbon is
+        amortised like CapEx.
     fleet : the fleet's pools; serving_* : per million tokens served.
     """
     notes = Notes(point)
