@@ -117,3 +117,61 @@ def test_cli_exit_0_or_2_never_a_traceback(
         assert _all_finite(out["results"])
     else:
         assert res.output.startswith("error: ") or "Invalid value" in res.output, res.output
+
+
+REPLICAS = st.fixed_dictionaries(
+    {"gpus": num(1, 256)}, optional={"tp": num(1, 16), "ep": num(1, 256), "dp": num(1, 256)}
+)
+SERVING_SCENARIOS = st.fixed_dictionaries(
+    {
+        "pricing": st.fixed_dictionaries({"rental_usd_per_gpu_hour": num(0.1, 20)}),
+        "serving": st.fixed_dictionaries(
+            {
+                "accelerator": st.sampled_from(
+                    ["h100-sxm", "h800", "h200", "b200", "mi300x", "a100-sxm4-80gb"]
+                ),
+                "input_tokens": num(1, 1e5),
+                "output_tokens": num(1, 1e4),
+            },
+            optional={
+                "precision": st.sampled_from(["bf16", "fp16", "fp8", "fp4", "int3"]),
+                "kv_precision": st.sampled_from(["bf16", "fp8"]),
+                "gpus": num(1, 1e4),
+                "replica": REPLICAS,
+                "prefill_replica": REPLICAS,
+                "context_tokens": num(1, 2e5),
+                "cache_hit_rate": num(0, 0.99),
+                "tpot_ms": num(1, 500),
+                "output_tokens_per_s_per_gpu": num(1, 1e5),
+                "input_tokens_per_s_per_gpu": num(1, 1e6),
+                "daily_output_tokens": num(1e6, 1e13),
+                "daily_input_tokens": num(1e6, 1e13),
+                "utilisation": num(0.05, 1),
+                "paid_share": num(0, 1),
+                "price_usd_per_m_tokens": st.fixed_dictionaries(
+                    {"input": num(0, 10), "output": num(0, 30)}, optional={"input_cache_hit": num(0, 5)}
+                ),
+                "price_scenarios": st.dictionaries(
+                    st.sampled_from(["a", "b c", "<x>"]),
+                    st.fixed_dictionaries({"input": num(0, 10), "output": num(0, 30)}),
+                    max_size=2,
+                ),
+            },
+        ),
+    },
+    optional={"model": st.sampled_from(["llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b", "deepseek-v3"])},
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(scn=SERVING_SCENARIOS)
+def test_serving_answers_finite_or_names_a_field(scn: dict[str, Any]) -> None:
+    """Serving sections, plausible and hostile: layouts that do not fit, latency targets no batch
+    meets, disaggregated fleets without a prefill rate, free prices."""
+    try:
+        est = truecost.estimate(scn)
+    except (TruecostError, UnknownIdError) as exc:
+        assert str(exc)
+        return
+    assert _all_finite(est.results), est.results
+    json.dumps(est.to_dict(), allow_nan=False)

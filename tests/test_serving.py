@@ -616,3 +616,30 @@ def test_bad_money_inputs_name_their_field(over: dict[str, Any], field: str) -> 
     with pytest.raises(ScenarioError) as e:
         truecost.estimate(raw)
     assert field in str(e.value)
+
+
+def test_disaggregated_fleet_without_a_prefill_rate_names_the_field() -> None:
+    """No model and only a decode rate: a prefill pool cannot be sized (was an internal error)."""
+    import truecost
+    from truecost.errors import ScenarioError
+
+    scn = {
+        "pricing": {"rental_usd_per_gpu_hour": 2.0},
+        "serving": {
+            "accelerator": "h800",
+            "prefill_replica": {"gpus": 32, "ep": 32, "dp": 32},
+            "input_tokens": 3000,
+            "output_tokens": 1000,
+            "output_tokens_per_s_per_gpu": 1850,
+            "daily_output_tokens": 1e11,
+        },
+    }
+    with pytest.raises(ScenarioError) as e:
+        truecost.estimate(scn)
+    assert e.value.field == "serving.input_tokens_per_s_per_gpu"
+    scn["serving"]["input_tokens_per_s_per_gpu"] = 9212.5
+    r = truecost.estimate(scn)
+    daily_in = 1e11 * 3000 / 1000
+    # Decode pool in whole GPUs (no decode replica given), prefill pool in whole 32-GPU units.
+    want = np.ceil(1e11 / (1850 * 86_400)) + 32 * np.ceil(daily_in / (9212.5 * 86_400) / 32)
+    assert r.value("serving_gpus") == want

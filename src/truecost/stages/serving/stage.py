@@ -324,6 +324,12 @@ def stage(
         in_rate = pred.input_tokens_per_s_per_gpu * serving.throughput_factor
     elif not disagg:
         in_rate = out_rate * serving.input_tokens / serving.output_tokens
+    else:
+        raise ScenarioError(
+            "a disaggregated fleet (serving.prefill_replica) needs a prefill rate: give "
+            "serving.input_tokens_per_s_per_gpu, or a model to predict it",
+            field="serving.input_tokens_per_s_per_gpu",
+        )
     # Time shares: a shared replica spends part of its time on prefill; disaggregated pools
     # each spend all their time on one phase.
     if disagg:
@@ -349,7 +355,7 @@ def stage(
         "serving.utilisation",
     )
     out_avg = out_rate * u
-    in_avg = None if in_rate is None else in_rate * u
+    in_avg = in_rate * u
 
     # GPUs and daily volumes.
     daily_in, daily_out = serving.daily_input_tokens, serving.daily_output_tokens
@@ -357,11 +363,6 @@ def stage(
     if serving.gpus is not None:
         gpus: Any = serving.gpus
         if daily_in is None or daily_out is None:
-            if in_avg is None:
-                raise ScenarioError(
-                    "needs an input rate to size a disaggregated fleet's volume",
-                    field="serving.input_tokens_per_s_per_gpu",
-                )
             # Requests/s the fleet can serve, with prefill and decode pools balanced.
             per_request = (
                 (serving.output_tokens / out_avg + serving.input_tokens / in_avg)
@@ -406,11 +407,7 @@ def stage(
         if price is None:
             return None, None
         out = money.usd_per_m_tokens(price, out_avg, out_share)
-        inp = (
-            None
-            if in_avg is None or np.all(np.asarray(in_share) == 0)
-            else money.usd_per_m_tokens(price, in_avg, in_share)
-        )
+        inp = None if np.all(np.asarray(in_share) == 0) else money.usd_per_m_tokens(price, in_avg, in_share)
         return out, inp
 
     cost = money.cost_usd_per_day(gpus, rental_usd_per_gpu_hour)
