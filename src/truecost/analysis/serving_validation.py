@@ -65,3 +65,53 @@ def day6_rows() -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def check_rows() -> list[dict[str, Any]]:
+    """Published serving measurements never used in the fit (`catalog/data/validation/
+    serving_checks.csv`): TensorRT-LLM's Triton server runs, BF16 on H100 (a precision and
+    accelerator pair no calibration row has)."""
+    import csv
+    import io
+
+    from ..catalog import get_accelerator, get_model
+    from ..catalog.data_files import data_text
+    from ..scenario.serving import Serving
+    from ..stages.serving import stage
+
+    rows = []
+    for r in csv.DictReader(io.StringIO(data_text("validation", "serving_checks.csv"))):
+        gpus = int(r["gpus"])
+        sv = Serving(
+            accelerator=r["accelerator_id"],
+            gpus=gpus,
+            replica={"gpus": gpus, "tp": gpus},
+            precision=r["precision"],
+            kv_precision=r["kv_precision"],
+            input_tokens=float(r["input_tokens"]),
+            output_tokens=float(r["output_tokens"]),
+            tpot_ms=float(r["tpot_ms"]) if r["tpot_ms"] else None,
+        )
+        res = stage(
+            sv,
+            get_model(r["model_id"]).arch,
+            get_accelerator(r["accelerator_id"]),
+            rental_usd_per_gpu_hour=1.0,
+        )
+        if r["metric"] == "step_time_ms":
+            pred, unit = float(res.step_time_s) * 1e3, "ms per decode step vs mean inter-token latency"
+        else:
+            pred, unit = float(res.serving_output_tokens_per_s_per_gpu) * gpus, "output tokens/s per replica"
+        measured = float(r["value"])
+        rows.append(
+            {
+                "label": r["id"],
+                "measured": measured,
+                "predicted": pred,
+                "error_pct": round((pred / measured - 1) * 100, 2),
+                "held_out": True,
+                "note": f"{unit}; {r['model_id']} {gpus}x {r['accelerator_id']} {r['precision']} "
+                f"{float(r['input_tokens']):g}/{float(r['output_tokens']):g}; {r['notes']}",
+            }
+        )
+    return rows
