@@ -397,3 +397,15 @@ def test_tpu_v3_can_be_costed() -> None:
          "cluster": {"accelerator": "tpu-v3", "count": 4096, "gpu_hours": 3_768_320}}
     )  # fmt: skip
     assert r.results["final_run_cost_usd"] > 0 and r.results["final_run_owned_cost_usd"] > 0
+
+
+@pytest.mark.parametrize("preset", ["meta-llama3-lab", "gpt-3"])
+def test_owned_electricity_is_the_runs_energy_when_power_is_given(preset: str) -> None:
+    """With power.gpu_watts (Meta's 700 W with PUE folded in; Patterson's 330 W x PUE 1.1), the owned
+    power term prices the same energy the run reports: power per GPU-hour x GPU-hours = energy x
+    electricity price (it priced TDP x server share x utilisation x PUE before)."""
+    e = truecost.estimate(preset)
+    price = next(a["value"] for a in e.assumptions if a["name"] == "electricity_usd_per_kwh")
+    power = e.stages.owned.breakdown_usd_per_gpu_hour["power"] * e.stages.run.gpu_hours
+    assert power == pytest.approx(e.stages.run.energy_kwh * price, rel=1e-12)
+    assert any(a["name"] == "owned_power_basis" for a in e.assumptions)

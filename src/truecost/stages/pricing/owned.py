@@ -59,6 +59,10 @@ class OwnedInputs:
     depreciation: str  # the ownership method (a key of OWNERSHIP_METHODS)
     facility: str
     tdp_w: float
+    # power.gpu_watts when given (not under Epoch's method): the device's whole average draw, so
+    # electricity is this x PUE (x 1 when the figure folds the PUE in) x price, as the energy is.
+    average_power_w: Any = None  # [W]
+    power_pue: Any = None  # PUE applied to average_power_w [1]
     price_year: float | None = None  # date of the catalog price used (decimal year); None = given
     price_date: str = ""  # the same date as the catalog writes it
 
@@ -189,6 +193,20 @@ def resolve_owned_inputs(
             f"no TDP in the catalog for {accelerator_id}: power and facility cost cannot be computed",
             field=f"{prefix}accelerator" if pool is not None else "cluster.accelerator",
         )
+    avg_w = power_pue = None
+    if power.gpu_watts is not None and not epoch:
+        # The energy stage's basis (power.gpu_watts): electricity on the same average power.
+        avg_w = power.gpu_watts
+        power_pue = 1.0 if power.gpu_watts_include_pue else values["pue"]
+        notes.assume(
+            f"owned_power_basis{tag}",
+            "power.gpu_watts",
+            "",
+            "electricity priced on the average power the energy uses: power.gpu_watts x "
+            + ("1 (PUE folded in)" if power.gpu_watts_include_pue else "PUE")
+            + " x electricity price, instead of TDP x server share x utilisation x PUE",
+            "power.gpu_watts",
+        )
     return OwnedInputs(
         accelerator=accelerator_id,
         server_cost_usd=server_cost,
@@ -198,6 +216,8 @@ def resolve_owned_inputs(
         depreciation=dep,
         facility=fac,
         tdp_w=float(tdp),
+        average_power_w=avg_w,
+        power_pue=power_pue,
         price_year=price_year,
         price_date=price_date,
     )
@@ -526,6 +546,10 @@ def per_gpu(inp: OwnedInputs) -> PerGpu:
         it_kw=it_kw,
         power_usd_per_busy_hour=power_usd_per_busy_hour(
             inp.tdp_w, v["server_to_chip"], v["power_utilisation"], v["pue"], v["electricity_usd_per_kwh"]
+        )
+        if inp.average_power_w is None
+        else power_usd_per_busy_hour(
+            inp.average_power_w, 1.0, 1.0, inp.power_pue, v["electricity_usd_per_kwh"]
         ),
         facility_opex_usd_per_year=it_kw * fac.opex_usd_per_kw_year(v),
     )
