@@ -251,6 +251,9 @@ def test_epoch_method_uses_epochs_deflator() -> None:
         _run(training={"start_date": "2022-01"}, ownership={"method": "epoch"}, money={"dollar_year": 2023})
     )
     assert _named(r)["price_index"]["value"] == "ppi-data-processing"
+    # Epoch deflates from the publication date: start + training time + a cited lag, its own line.
+    lag = _named(r)["epoch_publication_lag_days"]
+    assert lag["unit"] == "d" and lag["value"] > 0 and lag["source"]
 
 
 def test_dollar_year_outside_the_index_names_field() -> None:

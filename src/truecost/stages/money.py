@@ -86,6 +86,13 @@ def stage(
     elif index == INDEX_BY_METHOD.get("epoch"):
         days = 0.0 if wall_clock_days is None else float(_median(wall_clock_days))
         lag = EPOCH_PUBLICATION_LAG_DAYS.value
+        notes.assume(
+            "epoch_publication_lag_days",
+            lag,
+            "d",
+            EPOCH_PUBLICATION_LAG_DAYS.source,
+            accessed=EPOCH_PUBLICATION_LAG_DAYS.accessed,
+        )
         year = decimal_year(training.start_date) + days_to_years(days + lag)
         how = (
             f"Epoch AI deflates from the publication date, training start {training.start_date} + training "
