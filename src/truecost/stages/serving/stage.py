@@ -460,7 +460,6 @@ def stage(
                 row["owned_cost_profit_margin"] = money.cost_profit_margin(full_p * paid, owned_cost)
             by_price[name] = {k: float(np.median(np.asarray(v, dtype=float))) for k, v in row.items()}
 
-    gpn = accelerator.gpus_per_node
     factor = float(np.exp(Z90 * params.log_sd))
     predicted_used = pred is not None and (
         serving.output_tokens_per_s_per_gpu is None or (disagg and serving.input_tokens_per_s_per_gpu is None)
@@ -489,43 +488,45 @@ def stage(
         prefill_replica=serving.prefill_replica,
         layout_searched=searched,
         throughput_interval=interval,
-        predicted_output_tokens_per_s_per_gpu=None if pred is None else pred.output_tokens_per_s_per_gpu,
-        predicted_input_tokens_per_s_per_gpu=None if pred is None else pred.input_tokens_per_s_per_gpu,
-        predicted_output_tokens_per_s_per_node=None
-        if pred is None
-        else pred.output_tokens_per_s_per_gpu * gpn,
-        predicted_input_tokens_per_s_per_node=None if pred is None else pred.input_tokens_per_s_per_gpu * gpn,
-        predicted_interval_factor=None if pred is None else factor,
-        predicted_output_tokens_per_s_per_gpu_p5=None
-        if pred is None
-        else pred.output_tokens_per_s_per_gpu / factor,
-        predicted_output_tokens_per_s_per_gpu_p95=None
-        if pred is None
-        else pred.output_tokens_per_s_per_gpu * factor,
-        predicted_input_tokens_per_s_per_gpu_p5=None
-        if pred is None
-        else pred.input_tokens_per_s_per_gpu / factor,
-        predicted_input_tokens_per_s_per_gpu_p95=None
-        if pred is None
-        else pred.input_tokens_per_s_per_gpu * factor,
-        batch_sequences=None if pred is None else pred.batch,
-        batch_sequences_memory_limit=None if pred is None else pred.max_batch_memory,
-        step_time_s=None if pred is None else pred.step_time_s,
-        kv_bytes_per_token=None if pred is None else pred.kv_bytes_per_token,
-        weight_bytes_per_gpu=None if pred is None else pred.weight_bytes_per_gpu,
-        kv_capacity_bytes_per_gpu=None if pred is None else pred.kv_capacity_bytes_per_gpu,
+        **_predicted_extras(pred, serving, factor, accelerator.gpus_per_node),
         daily_input_tokens=daily_in,
         daily_output_tokens=daily_out,
         gpus_unrounded=gpus_exact,
-        measured_over_predicted_output_rate=None
-        if pred is None or serving.output_tokens_per_s_per_gpu is None
-        else serving.output_tokens_per_s_per_gpu / pred.output_tokens_per_s_per_gpu,
-        measured_over_predicted_input_rate=None
-        if pred is None or serving.input_tokens_per_s_per_gpu is None
-        else serving.input_tokens_per_s_per_gpu / pred.input_tokens_per_s_per_gpu,
         assumptions=notes.assumptions,
         warnings=notes.warnings,
     )
+
+
+def _predicted_extras(
+    pred: Rates | None, serving: Serving, factor: float, gpus_per_node: int
+) -> dict[str, Any]:
+    """The model's rates and explanatory values for ServingResult (none without a prediction),
+    with their 90% interval (x/÷ `factor`) and, where measured rates are given, measured / predicted."""
+    if pred is None:
+        return {}
+    out_r, in_r = pred.output_tokens_per_s_per_gpu, pred.input_tokens_per_s_per_gpu
+    extras: dict[str, Any] = {
+        "predicted_output_tokens_per_s_per_gpu": out_r,
+        "predicted_input_tokens_per_s_per_gpu": in_r,
+        "predicted_output_tokens_per_s_per_node": out_r * gpus_per_node,
+        "predicted_input_tokens_per_s_per_node": in_r * gpus_per_node,
+        "predicted_interval_factor": factor,
+        "predicted_output_tokens_per_s_per_gpu_p5": out_r / factor,
+        "predicted_output_tokens_per_s_per_gpu_p95": out_r * factor,
+        "predicted_input_tokens_per_s_per_gpu_p5": in_r / factor,
+        "predicted_input_tokens_per_s_per_gpu_p95": in_r * factor,
+        "batch_sequences": pred.batch,
+        "batch_sequences_memory_limit": pred.max_batch_memory,
+        "step_time_s": pred.step_time_s,
+        "kv_bytes_per_token": pred.kv_bytes_per_token,
+        "weight_bytes_per_gpu": pred.weight_bytes_per_gpu,
+        "kv_capacity_bytes_per_gpu": pred.kv_capacity_bytes_per_gpu,
+    }
+    if serving.output_tokens_per_s_per_gpu is not None:
+        extras["measured_over_predicted_output_rate"] = serving.output_tokens_per_s_per_gpu / out_r
+    if serving.input_tokens_per_s_per_gpu is not None:
+        extras["measured_over_predicted_input_rate"] = serving.input_tokens_per_s_per_gpu / in_r
+    return extras
 
 
 __all__ = ["ServingResult", "stage"]
