@@ -16,6 +16,7 @@ from ..fmt import usd, value
 from ..result import RESULT_ORDER, Estimate
 from ..stages.lab import WaterfallStep
 from ..stages.views import VIEWS, ReferencePoint
+from ..stages.views import View as StageView
 
 NOT_COMPUTED = "not computed: the scenario needs a fleet and a lab section for this view"
 
@@ -65,14 +66,9 @@ class Figure:
 
 
 @dataclass(frozen=True)
-class View:
+class View(StageView):
     """One of the four views (`truecost.stages.views.VIEWS`) with this estimate's figure."""
 
-    key: str
-    label: str
-    short_label: str
-    includes: str
-    excludes: str
     figure: Figure
 
     @property
