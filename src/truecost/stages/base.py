@@ -104,8 +104,9 @@ class Notes:
     def warnings(self) -> tuple[str, ...]:
         return tuple(self._warnings)
 
-    def extend(self, other: Notes) -> None:
-        """Take over what a helper recorded (e.g. the owned-cost inputs of one fleet pool)."""
+    def extend(self, other: Notes | StageResult) -> None:
+        """Take over what a helper or an inner stage recorded (e.g. the owned-cost inputs of one
+        fleet pool, the energy stage inside the run stage)."""
         for a in other.assumptions:
             self.assume(a.name, a.value, a.unit, a.source, a.field, a.accessed)
         for w in other.warnings:

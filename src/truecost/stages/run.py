@@ -218,10 +218,7 @@ def _energy(notes: Notes, acc: Accelerator, power: Power, hours: Any, formulas: 
         pue_default=defaults.PUE,
         point=notes.point,
     )
-    for a in e.assumptions:
-        notes.assume(a.name, a.value, a.unit, a.source, a.field, a.accessed)
-    for w in e.warnings:
-        notes.warn(w)
+    notes.extend(e)
     if e.basis != "tdp" and "energy_kwh" in e.formulas:
         formulas["energy_kwh"] = e.formulas["energy_kwh"]
     return e.energy_kwh
